@@ -1,0 +1,1 @@
+"""sessionerror: the SessionError reference model, pytest fixtures, factories and checker."""

@@ -1,0 +1,53 @@
+"""Bind an ORM session to the current context for the model's class-level queries.
+
+``SessionError.find_by_category`` and ``has_blocking_errors`` keep the spec's signatures; they use
+``db=`` when given, else the session bound here. The pytest plugin binds ``sessionerror_db`` for
+each test, so tests need no wiring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy.orm import Session
+
+from .errors import NoSessionBoundError
+
+__all__ = ["bind_session", "bound_session", "current_session"]
+
+_bound: ContextVar[Session | None] = ContextVar("sessionerror_bound_session", default=None)
+
+
+@contextmanager
+def bind_session(db: Session) -> Iterator[Session]:
+    """Bind ``db`` for the duration of the ``with`` block (nesting restores the outer one)."""
+    if not isinstance(db, Session):
+        raise TypeError(
+            f"bind_session() needs a sqlalchemy.orm.Session, got {type(db).__name__}; "
+            "pass the ORM session your code uses (e.g. Session(engine))"
+        )
+    token = _bound.set(db)
+    try:
+        yield db
+    finally:
+        _bound.reset(token)
+
+
+def bound_session() -> Session | None:
+    """Return the session bound to the current context, or None."""
+    return _bound.get()
+
+
+def current_session(db: Session | None = None) -> Session:
+    """Return ``db`` if given, else the bound session; raise NoSessionBoundError if none."""
+    if db is not None:
+        return db
+    session = _bound.get()
+    if session is None:
+        raise NoSessionBoundError(
+            "no database session bound: pass db=<sqlalchemy Session>, or wrap the call in "
+            "`with sessionerror.bind_session(db): ...` (in pytest, use the sessionerror_db fixture)"
+        )
+    return session

@@ -1,0 +1,62 @@
+"""Exceptions raised by sessionerror, each carrying the spec's "who can fix it" category."""
+
+from __future__ import annotations
+
+from .enums import ErrorCategory
+
+__all__ = [
+    "ErrorDataValidationError",
+    "NoSessionBoundError",
+    "SessionErrorKitError",
+    "StorageError",
+    "StorageTimeoutError",
+    "StorageUnavailableError",
+]
+
+
+class SessionErrorKitError(Exception):
+    """Base class of every error the kit raises; ``category`` says who can fix it."""
+
+    default_category: ErrorCategory = ErrorCategory.ADMIN_REQUIRED
+
+    def __init__(self, message: str, category: ErrorCategory | str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.category = ErrorCategory(category) if category is not None else self.default_category
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ErrorDataValidationError(SessionErrorKitError, ValueError):
+    """Invalid error data (spec §8): nothing is written when this is raised."""
+
+    def __init__(
+        self,
+        message: str,
+        category: ErrorCategory | str = ErrorCategory.ADMIN_REQUIRED,
+        *,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, category)
+        self.field = field
+
+
+class NoSessionBoundError(SessionErrorKitError, RuntimeError):
+    """A class-level query ran with no ``db=`` argument and no session bound to the context."""
+
+
+class StorageError(SessionErrorKitError):
+    """Recording an error failed in the database layer (spec §8, meta-level categories)."""
+
+
+class StorageUnavailableError(StorageError):
+    """The database refused or lost the connection: an administrator must act."""
+
+    default_category = ErrorCategory.ADMIN_REQUIRED
+
+
+class StorageTimeoutError(StorageError):
+    """A statement or lock timeout while recording: retrying later may succeed."""
+
+    default_category = ErrorCategory.TEMPORARY

@@ -1,0 +1,146 @@
+"""Validation of SessionError data (spec §8); every failure is an ErrorDataValidationError."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from enum import Enum
+from typing import Any, TypeVar
+
+from .enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
+from .errors import ErrorDataValidationError
+from .redaction import redact
+
+__all__ = [
+    "coerce_enum",
+    "validate_error_code",
+    "validate_operation_stage",
+    "validate_recovery_actions",
+    "validate_technical_details",
+    "validate_user_message",
+    "validate_uuid",
+]
+
+E = TypeVar("E", bound=Enum)
+_FIELD_ENUMS: dict[str, type[Enum]] = {
+    "error_category": ErrorCategory,
+    "severity": ErrorSeverity,
+    "operation_stage": OperationStage,
+}
+
+
+def _fail(message: str, field: str) -> ErrorDataValidationError:
+    return ErrorDataValidationError(
+        message=message, category=ErrorCategory.ADMIN_REQUIRED, field=field
+    )
+
+
+def coerce_enum(enum_cls: type[E], value: object, field: str) -> E:
+    """Return the member of ``enum_cls`` for ``value`` (a member or its stored value)."""
+    if isinstance(value, enum_cls):
+        return value
+    try:
+        return enum_cls(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(enum_values(enum_cls))
+        raise _fail(f"Invalid {field} {value!r}: expected one of {allowed}", field) from None
+
+
+def validate_operation_stage(value: object) -> str:
+    """Return the stage's stored value; raise for anything that is not one of the four stages."""
+    return coerce_enum(OperationStage, value, "operation_stage").value
+
+
+def validate_user_message(value: object) -> str:
+    """Require a non-blank user-facing message (spec §8)."""
+    if not isinstance(value, str) or len(value.strip()) == 0:
+        raise _fail("Error must have user-friendly message", "user_message")
+    if "\x00" in value:
+        raise _fail("Invalid user_message: NUL characters cannot be stored", "user_message")
+    return value
+
+
+def validate_recovery_actions(value: object) -> dict[str, Any]:
+    """Require ``{"actions": [non-empty strings, ...], ...}`` (spec §8)."""
+    if not isinstance(value, dict) or "actions" not in value:
+        raise _fail("Invalid recovery actions format", "recovery_actions")
+    actions = value["actions"]
+    if not isinstance(actions, list) or not all(
+        isinstance(step, str) and step.strip() for step in actions
+    ):
+        raise _fail(
+            "Invalid recovery actions format: 'actions' must be a list of non-empty strings",
+            "recovery_actions",
+        )
+    _require_json(value, "recovery_actions")
+    return dict(value)
+
+
+def validate_technical_details(value: object) -> dict[str, Any]:
+    """Require a JSON-serialisable dict; return a redacted copy safe to store."""
+    if not isinstance(value, dict):
+        raise _fail(
+            f"Invalid technical_details: expected a JSON object (dict), got {type(value).__name__}",
+            "technical_details",
+        )
+    _require_json(value, "technical_details")
+    redacted: dict[str, Any] = redact(value)
+    return redacted
+
+
+def validate_error_code(value: object) -> str | None:
+    """Allow None or a non-blank string of at most 64 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 64 or "\x00" in value:
+        raise _fail(
+            "Invalid error_code: expected None or a non-blank string of at most 64 characters",
+            "error_code",
+        )
+    return value
+
+
+def validate_uuid(value: object, field: str, *, required: bool) -> uuid.UUID | None:
+    """Accept a UUID or its string form; None only when not ``required``."""
+    if value is None:
+        if required:
+            raise _fail(f"{field} is required", field)
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise _fail(f"Invalid {field} {value!r}: expected a UUID", field)
+
+
+def _require_json(value: dict[str, Any], field: str) -> None:
+    try:
+        json.dumps(value, allow_nan=False, default=_refuse)
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"Invalid {field}: not JSON-serialisable ({exc})", field) from None
+    _require_string_keys(value, field)
+
+
+def _require_string_keys(value: object, field: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _fail(
+                    f"Invalid {field}: JSON object keys must be strings, got {key!r}", field
+                )
+            _require_string_keys(item, field)
+    elif isinstance(value, list):
+        for item in value:
+            _require_string_keys(item, field)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise _fail(f"Invalid {field}: {value} is not valid JSON", field)
+    elif isinstance(value, str) and "\x00" in value:
+        raise _fail(f"Invalid {field}: NUL characters cannot be stored", field)
+
+
+def _refuse(obj: object) -> Any:
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
