@@ -5,6 +5,7 @@ from __future__ import annotations
 from .enums import ErrorCategory
 
 __all__ = [
+    "BackendUnavailableError",
     "ErrorDataValidationError",
     "NoSessionBoundError",
     "SessionErrorKitError",
@@ -60,3 +61,9 @@ class StorageTimeoutError(StorageError):
     """A statement or lock timeout while recording: retrying later may succeed."""
 
     default_category = ErrorCategory.TEMPORARY
+
+
+class BackendUnavailableError(SessionErrorKitError):
+    """A database backend could not be provided; the message names what was tried and the fix."""
+
+    default_category = ErrorCategory.ADMIN_REQUIRED
