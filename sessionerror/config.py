@@ -1,0 +1,261 @@
+"""The plugin's settings: one table of options, resolved into a frozen dataclass.
+
+Each setting has a CLI flag ``--sessionerror-<name>``, an ini key ``sessionerror_<name>`` and an
+environment variable ``SESSIONERROR_<NAME>``. Precedence: CLI flag, then environment variable,
+then ini key, then the default.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import MetaData
+
+__all__ = [
+    "BACKENDS",
+    "OPTIONS",
+    "OptionSpec",
+    "SessionErrorConfig",
+    "load_object",
+    "parse_bool",
+]
+
+BACKENDS = ("sqlite", "postgresql")
+Backend = Literal["sqlite", "postgresql"]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One setting: its help text is shared by the CLI flag, the ini key and the README."""
+
+    name: str
+    help: str
+    default: str | None = None
+    is_flag: bool = False
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def cli(self) -> str:
+        """The command-line flag."""
+        return "--sessionerror-" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        """The ini key (also the argparse ``dest``)."""
+        return "sessionerror_" + self.name
+
+    @property
+    def env(self) -> str:
+        """The environment variable."""
+        return "SESSIONERROR_" + self.name.upper()
+
+
+OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(
+        "backend",
+        "Backend(s) the database fixtures run on: sqlite, postgresql or all "
+        "(all runs each database test once per backend).",
+        default="sqlite",
+        choices=("sqlite", "postgresql", "all"),
+    ),
+    OptionSpec(
+        "postgres_url",
+        "URL of a PostgreSQL server to use instead of starting one; the kit creates its own "
+        "databases there and drops them. Unreachable is an error, never a skip.",
+    ),
+    OptionSpec(
+        "require_postgres",
+        "Fail the run instead of skipping PostgreSQL tests when no PostgreSQL can be provided.",
+        default="false",
+        is_flag=True,
+    ),
+    OptionSpec(
+        "pg_bin_dir",
+        "Directory holding initdb and pg_ctl for the throwaway local server "
+        "(default: found via pg_config, PATH or /usr/lib/postgresql/*/bin).",
+    ),
+    OptionSpec(
+        "no_local_postgres",
+        "Do not start a throwaway local PostgreSQL server from the binaries on this machine.",
+        default="false",
+        is_flag=True,
+    ),
+    OptionSpec(
+        "no_containers",
+        "Do not try testcontainers (Docker) for PostgreSQL.",
+        default="false",
+        is_flag=True,
+    ),
+    OptionSpec(
+        "container_image",
+        "Docker image for the testcontainers PostgreSQL.",
+        default="postgres:15-alpine",
+    ),
+    OptionSpec(
+        "sqlite_path",
+        "SQLite database: 'file' (a temporary file per xdist worker) or ':memory:'.",
+        default="file",
+    ),
+    OptionSpec(
+        "metadata",
+        "Import path of the MetaData whose schema the fixtures create, "
+        "e.g. myapp.models:Base.metadata.",
+        default="sessionerror.models:Base.metadata",
+    ),
+    OptionSpec(
+        "schema_setup",
+        "Import path of a callable(connection) that builds the schema instead of create_all "
+        "(e.g. one that runs your Alembic migrations).",
+    ),
+    OptionSpec(
+        "reuse_schema",
+        "Keep the test databases between runs, keyed on a hash of the schema: an unchanged "
+        "schema is not rebuilt, a changed one always is.",
+        default="false",
+        is_flag=True,
+    ),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse_bool(value: str | bool, *, source: str) -> bool:
+    """Parse a boolean setting; a value that is neither true nor false is a clear error."""
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{source}={value!r} is not a boolean: use true/false, 1/0, yes/no or on/off")
+
+
+def load_object(path: str, *, source: str) -> Any:
+    """Import ``package.module:attr.attr`` and return the attribute."""
+    module_name, _, attribute = path.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(
+            f"{source}={path!r} is not an import path: write it as package.module:attribute"
+        )
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"{source}={path!r}: cannot import {module_name!r} ({exc})") from None
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ValueError(f"{source}={path!r}: {module_name!r} has no {attribute!r}") from None
+    return target
+
+
+@dataclass(frozen=True)
+class SessionErrorConfig:
+    """All plugin settings, resolved once per run."""
+
+    backends: tuple[Backend, ...] = ("sqlite",)
+    postgres_url: str | None = None
+    require_postgres: bool = False
+    pg_bin_dir: str | None = None
+    allow_local_postgres: bool = True
+    allow_containers: bool = True
+    container_image: str = "postgres:15-alpine"
+    sqlite_path: str = "file"
+    metadata_path: str = "sessionerror.models:Base.metadata"
+    schema_setup_path: str | None = None
+    reuse_schema: bool = False
+
+    @property
+    def wants_postgres(self) -> bool:
+        """True if PostgreSQL is one of the selected backends."""
+        return "postgresql" in self.backends
+
+    def load_metadata(self) -> MetaData:
+        """Import the configured MetaData."""
+        metadata = load_object(self.metadata_path, source="sessionerror_metadata")
+        if not isinstance(metadata, MetaData):
+            raise ValueError(
+                f"sessionerror_metadata={self.metadata_path!r} is a {type(metadata).__name__}, "
+                "not a sqlalchemy MetaData; point it at e.g. myapp.models:Base.metadata"
+            )
+        return metadata
+
+    def load_schema_setup(self) -> Callable[..., Any] | None:
+        """Import the configured schema-setup callable, if any."""
+        if self.schema_setup_path is None:
+            return None
+        setup = load_object(self.schema_setup_path, source="sessionerror_schema_setup")
+        if not callable(setup):
+            raise ValueError(
+                f"sessionerror_schema_setup={self.schema_setup_path!r} is not callable; "
+                "point it at a function taking a SQLAlchemy Connection"
+            )
+        return setup  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str | bool | None]) -> SessionErrorConfig:
+        """Build from raw values keyed by option name (already merged by precedence)."""
+
+        def flag(name: str) -> bool:
+            raw = values.get(name)
+            return parse_bool(raw if raw is not None else False, source=f"sessionerror_{name}")
+
+        backend = str(values.get("backend") or "sqlite").strip().lower()
+        if backend not in ("sqlite", "postgresql", "all"):
+            raise ValueError(
+                f"sessionerror_backend={backend!r} is unknown: use sqlite, postgresql or all"
+            )
+        backends: tuple[Backend, ...] = (
+            ("sqlite", "postgresql") if backend == "all" else (backend,)  # type: ignore[assignment]
+        )
+        sqlite_path = str(values.get("sqlite_path") or "file")
+        if sqlite_path not in ("file", ":memory:"):
+            raise ValueError(
+                f"sessionerror_sqlite_path={sqlite_path!r} is unknown: use file or :memory:"
+            )
+        return cls(
+            backends=backends,
+            postgres_url=_text(values.get("postgres_url")),
+            require_postgres=flag("require_postgres"),
+            pg_bin_dir=_text(values.get("pg_bin_dir")),
+            allow_local_postgres=not flag("no_local_postgres"),
+            allow_containers=not flag("no_containers"),
+            container_image=_text(values.get("container_image")) or "postgres:15-alpine",
+            sqlite_path=sqlite_path,
+            metadata_path=_text(values.get("metadata")) or "sessionerror.models:Base.metadata",
+            schema_setup_path=_text(values.get("schema_setup")),
+            reuse_schema=flag("reuse_schema"),
+        )
+
+    @classmethod
+    def from_sources(
+        cls,
+        *,
+        cli: Mapping[str, Any],
+        ini: Mapping[str, Any],
+        environ: Mapping[str, str] | None = None,
+    ) -> SessionErrorConfig:
+        """Merge CLI, environment and ini values (in that order of precedence) and build."""
+        environ = os.environ if environ is None else environ
+        merged: dict[str, str | bool | None] = {}
+        for option in OPTIONS:
+            value: Any = cli.get(option.name)
+            if value in (None, False) and option.env in environ:
+                value = environ[option.env]
+            if value in (None, False, "") and ini.get(option.name) not in (None, ""):
+                value = ini[option.name]
+            merged[option.name] = value if value not in (None, "") else option.default
+        return cls.from_values(merged)
+
+
+def _text(value: str | bool | None) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    stripped = value.strip()
+    return stripped or None

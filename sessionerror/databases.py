@@ -1,0 +1,167 @@
+"""Per-worker test databases: created on first use, schema built once, removed at the end."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, MetaData, create_engine, inspect
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from .backends.sqlite import MEMORY, create_sqlite_engine
+from .config import Backend, SessionErrorConfig
+from .errors import BackendUnavailableError
+from .isolation import delete_all_rows
+from .querycount import StatementRecorder
+from .redaction import mask_url_password
+
+if TYPE_CHECKING:
+    from .backends.postgres import PostgresServer
+
+__all__ = ["DatabaseProvisioner", "ProvidedDatabase", "build_schema", "schema_fingerprint"]
+
+
+@dataclass
+class ProvidedDatabase:
+    """One backend's test database for this worker."""
+
+    backend: Backend
+    engine: Engine
+    #: Masked URL, for messages.
+    location: str
+    #: Sees every statement sent through ``engine`` (for the query-count assertions).
+    recorder: StatementRecorder = field(init=False)
+    _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.recorder = StatementRecorder.attach(self.engine)
+
+
+def schema_fingerprint(metadata: MetaData, engine: Engine, setup_path: str | None) -> str:
+    """Hash of the DDL ``metadata`` produces on ``engine``'s dialect (plus the setup callable)."""
+    digest = hashlib.sha256()
+    for table in metadata.sorted_tables:
+        digest.update(str(CreateTable(table).compile(dialect=engine.dialect)).encode())
+        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
+            digest.update(str(CreateIndex(index).compile(dialect=engine.dialect)).encode())
+    if setup_path:
+        digest.update(setup_path.encode())
+    return digest.hexdigest()[:16]
+
+
+def build_schema(
+    engine: Engine, metadata: MetaData, setup: Callable[..., Any] | None = None
+) -> None:
+    """Create the schema: ``setup(connection)`` when given, else ``metadata.create_all``."""
+    with engine.begin() as connection:
+        if setup is not None:
+            setup(connection)
+        else:
+            metadata.create_all(connection)
+
+
+class DatabaseProvisioner:
+    """Creates this worker's database per backend on first use and removes it in :meth:`close`."""
+
+    def __init__(
+        self,
+        config: SessionErrorConfig,
+        *,
+        worker: str,
+        tmp_dir: Path,
+        cache_dir: Path | None,
+        postgres: PostgresServer | None,
+        postgres_problem: str | None,
+        metadata: MetaData | None = None,
+        schema_setup: Callable[..., Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.worker = worker
+        self.tmp_dir = tmp_dir
+        self.cache_dir = cache_dir
+        self.postgres = postgres
+        self.postgres_problem = postgres_problem
+        self._databases: dict[str, ProvidedDatabase] = {}
+        self._metadata = metadata
+        self._schema_setup = schema_setup
+
+    @property
+    def metadata(self) -> MetaData:
+        """The configured MetaData (imported once)."""
+        if self._metadata is None:
+            self._metadata = self.config.load_metadata()
+        return self._metadata
+
+    def schema_setup(self) -> Callable[..., Any] | None:
+        """The schema-setup callable: given explicitly, else from the configuration."""
+        return self._schema_setup or self.config.load_schema_setup()
+
+    def get(self, backend: Backend) -> ProvidedDatabase:
+        """Return (creating on first use) the database for ``backend``."""
+        if backend not in self._databases:
+            if backend == "sqlite":
+                self._databases[backend] = self._create_sqlite()
+            else:
+                self._databases[backend] = self._create_postgres()
+        return self._databases[backend]
+
+    def close(self) -> None:
+        """Dispose every engine and drop every database this provisioner created."""
+        for database in self._databases.values():
+            database.engine.dispose()
+            for step in reversed(database._cleanup):
+                step()
+        self._databases.clear()
+
+    def _create_sqlite(self) -> ProvidedDatabase:
+        setup = self.schema_setup()
+        if self.config.sqlite_path == MEMORY:
+            engine = create_sqlite_engine(MEMORY)
+            build_schema(engine, self.metadata, setup)
+            return ProvidedDatabase("sqlite", engine, "sqlite:// (in memory)")
+        if self.config.reuse_schema and self.cache_dir is not None:
+            probe = create_sqlite_engine(MEMORY)
+            fingerprint = schema_fingerprint(self.metadata, probe, self.config.schema_setup_path)
+            probe.dispose()
+            path = self.cache_dir / f"sqlite-{fingerprint}-{self.worker}.db"
+            for stale in self.cache_dir.glob(f"sqlite-*-{self.worker}.db"):
+                if stale != path:
+                    stale.unlink()
+            engine = create_sqlite_engine(path)
+            self._reuse_or_build(engine, setup)
+            return ProvidedDatabase("sqlite", engine, f"sqlite:///{path} (reused)")
+        path = self.tmp_dir / f"sessionerror-{self.worker}.db"
+        path.unlink(missing_ok=True)
+        engine = create_sqlite_engine(path)
+        build_schema(engine, self.metadata, setup)
+        database = ProvidedDatabase("sqlite", engine, f"sqlite:///{path}")
+        database._cleanup.append(lambda: path.unlink(missing_ok=True))
+        return database
+
+    def _reuse_or_build(self, engine: Engine, setup: Callable[..., Any] | None) -> None:
+        existing = set(inspect(engine).get_table_names())
+        if existing and all(table.name in existing for table in self.metadata.sorted_tables):
+            with engine.begin() as connection:  # a killed run may have left committed rows
+                delete_all_rows(connection, self.metadata)
+        else:
+            build_schema(engine, self.metadata, setup)
+
+    def _create_postgres(self) -> ProvidedDatabase:
+        if self.postgres is None:
+            raise BackendUnavailableError(self.postgres_problem or "PostgreSQL is not available")
+        from .backends.janitor import DatabaseJanitor
+
+        janitor = DatabaseJanitor(self.postgres.url, worker=self.worker)
+        url = janitor.create()
+        try:
+            engine = create_engine(url)
+            build_schema(engine, self.metadata, self.schema_setup())
+        except BaseException:
+            janitor.drop()
+            raise
+        database = ProvidedDatabase("postgresql", engine, mask_url_password(url))
+        database._cleanup.append(janitor.drop)
+        return database

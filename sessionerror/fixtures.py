@@ -1,0 +1,279 @@
+"""The pytest fixtures and fixture factories of the sessionerror plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, MetaData
+from sqlalchemy.orm import Session
+
+from .config import Backend, SessionErrorConfig
+from .databases import DatabaseProvisioner, ProvidedDatabase
+from .errors import BackendUnavailableError
+from .isolation import committed_session, rolled_back_session
+from .querycount import assert_queries
+from .state import get_state
+
+__all__ = [
+    "MarkerOptions",
+    "marker_options",
+    "sessionerror_assert_max_queries",
+    "sessionerror_assert_num_queries",
+    "sessionerror_backend",
+    "sessionerror_config",
+    "sessionerror_connection",
+    "sessionerror_database",
+    "sessionerror_databases",
+    "sessionerror_db",
+    "sessionerror_db_factory",
+    "sessionerror_engine",
+    "sessionerror_engine_factory",
+]
+
+
+# -- markers --------------------------------------------------------------------------------
+
+
+def _sessionerror_marker(*, committed: bool = False) -> bool:
+    """Signature of ``@pytest.mark.sessionerror``: used to validate its arguments."""
+    if not isinstance(committed, bool):
+        raise TypeError(f"committed must be True or False, got {committed!r}")
+    return committed
+
+
+def _data_marker(*names: str) -> tuple[str, ...]:
+    """Signature of ``@pytest.mark.sessionerror_data``: data-set names to load."""
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise TypeError(
+            "give one or more data-set names, e.g. sessionerror_data('upload_rejected')"
+        )
+    return names
+
+
+class MarkerOptions:
+    """The validated marker arguments of one test."""
+
+    def __init__(self, committed: bool, datasets: tuple[str, ...]) -> None:
+        self.committed = committed
+        self.datasets = datasets
+
+
+def marker_options(node: pytest.Item) -> MarkerOptions:
+    """Validate the test's sessionerror markers; a typo fails with the accepted signature."""
+    committed = False
+    datasets: tuple[str, ...] = ()
+    validators: tuple[tuple[str, Callable[..., Any], str], ...] = (
+        ("sessionerror", _sessionerror_marker, "sessionerror(committed=True)"),
+        ("sessionerror_data", _data_marker, "sessionerror_data('name', ...)"),
+    )
+    for name, validator, usage in validators:
+        for marker in node.iter_markers(name):
+            problem: str | None = None
+            try:
+                value = validator(*marker.args, **marker.kwargs)
+            except TypeError as exc:
+                problem = str(exc).replace(f"{validator.__name__}() ", "")
+            if problem is not None:
+                pytest.fail(
+                    f"Invalid @pytest.mark.{name} on {node.nodeid}: {problem}. "
+                    f"Usage: @pytest.mark.{usage}",
+                    pytrace=False,
+                )
+            if name == "sessionerror":
+                committed = committed or bool(value)
+            else:
+                datasets = datasets + tuple(value)
+    return MarkerOptions(committed, datasets)
+
+
+# -- session-wide -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sessionerror_config(pytestconfig: pytest.Config) -> SessionErrorConfig:
+    """The resolved sessionerror settings of this run."""
+    return get_state(pytestconfig).config
+
+
+@pytest.fixture(scope="session")
+def sessionerror_databases(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseProvisioner]:
+    """This worker's test databases, one per backend, created on first use, removed at the end."""
+    state = get_state(pytestconfig)
+    cache_dir = pytestconfig.cache.mkdir("sessionerror") if pytestconfig.cache else None
+    provisioner = DatabaseProvisioner(
+        state.config,
+        worker=state.worker,
+        tmp_dir=tmp_path_factory.mktemp("sessionerror"),
+        cache_dir=cache_dir,
+        postgres=state.postgres,
+        postgres_problem=state.postgres_problem,
+    )
+    try:
+        yield provisioner
+    finally:
+        provisioner.close()
+
+
+@pytest.fixture(scope="session")
+def sessionerror_backend(request: pytest.FixtureRequest) -> Backend:
+    """The backend of the current test: ``sqlite`` or ``postgresql`` (tests are parametrised)."""
+    backend: Backend = (
+        getattr(request, "param", None) or get_state(request.config).config.backends[0]
+    )
+    return backend
+
+
+def _provided(
+    provisioner: DatabaseProvisioner, backend: Backend, config: pytest.Config
+) -> ProvidedDatabase:
+    try:
+        return provisioner.get(backend)
+    except BackendUnavailableError as exc:
+        if get_state(config).config.require_postgres:
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def sessionerror_database(
+    sessionerror_databases: DatabaseProvisioner,
+    sessionerror_backend: Backend,
+    pytestconfig: pytest.Config,
+) -> ProvidedDatabase:
+    """The current backend's database: ``engine``, masked ``location`` and statement recorder."""
+    return _provided(sessionerror_databases, sessionerror_backend, pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def sessionerror_engine(sessionerror_database: ProvidedDatabase) -> Engine:
+    """Engine of this worker's database for the current backend, schema already built."""
+    return sessionerror_database.engine
+
+
+# -- per test -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sessionerror_connection(sessionerror_engine: Engine) -> Iterator[Connection]:
+    """A connection of the current backend; ``sessionerror_db`` runs its transaction on it."""
+    with sessionerror_engine.connect() as connection:
+        yield connection
+
+
+@pytest.fixture
+def sessionerror_db(
+    request: pytest.FixtureRequest,
+    sessionerror_database: ProvidedDatabase,
+    sessionerror_databases: DatabaseProvisioner,
+) -> Iterator[Session]:
+    """ORM session for the test; everything it does is rolled back afterwards.
+
+    ``commit()`` and ``rollback()`` may be called freely. With
+    ``@pytest.mark.sessionerror(committed=True)`` the data is really committed and deleted after
+    the test instead. The session is bound for ``SessionError``'s class methods and the factories;
+    ``@pytest.mark.sessionerror_data("name")`` loads a data set into it first.
+    """
+    options = marker_options(request.node)  # type: ignore[arg-type]
+    scope: AbstractContextManager[Session]
+    if options.committed:
+        scope = committed_session(sessionerror_database.engine, sessionerror_databases.metadata)
+    else:
+        connection: Connection = request.getfixturevalue("sessionerror_connection")
+        scope = rolled_back_session(connection)
+    with scope as db:
+        if options.datasets:
+            from .datasets import load_dataset
+
+            for name in options.datasets:
+                load_dataset(db, name)
+        yield db
+
+
+QueryAssertion = Callable[[int], AbstractContextManager[list[str]]]
+
+
+@pytest.fixture
+def sessionerror_assert_max_queries(sessionerror_database: ProvidedDatabase) -> QueryAssertion:
+    """``with sessionerror_assert_max_queries(n):`` fails, listing them, if > n statements run."""
+
+    def assert_max(limit: int) -> AbstractContextManager[list[str]]:
+        return assert_queries(sessionerror_database.recorder, limit)
+
+    return assert_max
+
+
+@pytest.fixture
+def sessionerror_assert_num_queries(sessionerror_database: ProvidedDatabase) -> QueryAssertion:
+    """``with sessionerror_assert_num_queries(n):`` fails unless exactly n statements run."""
+
+    def assert_exact(limit: int) -> AbstractContextManager[list[str]]:
+        return assert_queries(sessionerror_database.recorder, limit, exact=True)
+
+    return assert_exact
+
+
+# -- fixture factories --------------------------------------------------------------------
+
+
+def sessionerror_engine_factory(
+    *,
+    metadata: MetaData | None = None,
+    schema_setup: Callable[[Connection], Any] | None = None,
+    backend: Backend | None = None,
+) -> Any:
+    """Build a session-scoped engine fixture for another schema.
+
+    ``metadata``/``schema_setup`` default to the configuration; ``backend`` defaults to the
+    current test's backend (so the fixture is parametrised like ``sessionerror_engine``).
+    The database is separate from the default one and removed at the end of the run.
+    """
+
+    @pytest.fixture(scope="session")
+    def engine_fixture(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Engine]:
+        state = get_state(request.config)
+        chosen: Backend = backend or request.getfixturevalue("sessionerror_backend")
+        provisioner = DatabaseProvisioner(
+            replace(state.config, reuse_schema=False),
+            worker=f"{state.worker}-{request.fixturename}",
+            tmp_dir=tmp_path_factory.mktemp("sessionerror-factory"),
+            cache_dir=None,
+            postgres=state.postgres,
+            postgres_problem=state.postgres_problem,
+            metadata=metadata,
+            schema_setup=schema_setup,
+        )
+        try:
+            yield _provided(provisioner, chosen, request.config).engine
+        finally:
+            provisioner.close()
+
+    return engine_fixture
+
+
+def sessionerror_db_factory(engine: str, *, committed: bool = False) -> Any:
+    """Build a function-scoped ORM-session fixture on the engine fixture named ``engine``.
+
+    Rolled back after each test (or, with ``committed=True``, committed and deleted after).
+    """
+
+    @pytest.fixture
+    def db_fixture(request: pytest.FixtureRequest) -> Iterator[Session]:
+        bound: Engine = request.getfixturevalue(engine)
+        if committed:
+            metadata = MetaData()
+            metadata.reflect(bound)
+            with committed_session(bound, metadata) as db:
+                yield db
+            return
+        with bound.connect() as connection, rolled_back_session(connection) as db:
+            yield db
+
+    return db_fixture

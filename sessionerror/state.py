@@ -1,0 +1,44 @@
+"""Run-wide plugin state, kept on ``config.stash`` (never in module globals)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .config import SessionErrorConfig
+
+if TYPE_CHECKING:
+    from .backends.postgres import PostgresServer
+
+__all__ = ["PluginState", "get_state", "state_key"]
+
+
+@dataclass
+class PluginState:
+    """What the plugin resolved for this run (and, on an xdist worker, what it was handed)."""
+
+    config: SessionErrorConfig
+    #: "main" without xdist, else the worker id ("gw0", ...).
+    worker: str = field(default_factory=lambda: os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    postgres: PostgresServer | None = None
+    #: Why PostgreSQL is unavailable (one line), when it is.
+    postgres_problem: str | None = None
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+
+state_key = pytest.StashKey[PluginState]()
+
+
+def get_state(config: pytest.Config) -> PluginState:
+    """Return the plugin state of this run."""
+    try:
+        return config.stash[state_key]
+    except KeyError:
+        raise RuntimeError(
+            "the sessionerror plugin is not configured in this run; is it disabled with "
+            "-p no:sessionerror?"
+        ) from None
