@@ -1,0 +1,259 @@
+"""Create and drop throwaway test databases; only ever touch databases this kit created.
+
+A database is ours when its name matches ``sessionerror_<pid>_<worker>_<8 hex>`` AND its
+comment is ``created by sessionerror on host <hostname> pid <pid>`` (see :data:`MARKER`).
+:meth:`DatabaseJanitor.remove_leftovers` drops such databases of runs that were killed: same
+host, the pid no longer alive, nobody connected. Anything else is never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from ..errors import BackendUnavailableError
+from .postgres import check_server, mask_postgres_url, normalise_postgres_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+__all__ = ["MARKER", "NAME_PATTERN", "PREFIX", "DatabaseJanitor", "parse_marker"]
+
+#: Every database the kit creates starts with this.
+PREFIX = "sessionerror_"
+#: ``sessionerror_<pid>_<worker>_<8 hex>``; worker is ``[a-z0-9]`` only.
+NAME_PATTERN = re.compile(
+    rf"^{PREFIX}(?P<pid>[0-9]+)_(?P<worker>[a-z0-9]+)_(?P<token>[0-9a-f]{{8}})$"
+)
+#: The comment set on each database the kit creates.
+MARKER = "created by sessionerror on host {host} pid {pid}"
+_MARKER_PATTERN = re.compile(r"^created by sessionerror on host (?P<host>\S+) pid (?P<pid>[0-9]+)$")
+_MAX_WORKER = 16
+_CONNECT_TIMEOUT = 5
+
+_log = logging.getLogger("sessionerror.backends")
+
+
+def parse_marker(comment: str | None) -> tuple[str, int] | None:
+    """``(hostname, pid)`` from a database comment written by the kit, else ``None``."""
+    if comment is None:
+        return None
+    match = _MARKER_PATTERN.match(comment)
+    if match is None:
+        return None
+    return match.group("host"), int(match.group("pid"))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # not a real pid: treat as alive, i.e. leave the database alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists but is not ours (EPERM), or unknown: keep
+    return True
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class DatabaseJanitor:
+    """Create one uniquely named database on a server and drop it again; a context manager.
+
+    ``with DatabaseJanitor(server_url, worker="gw0") as url: ...`` yields the new database's
+    SQLAlchemy URL (same credentials) and drops the database on exit. Usable outside pytest.
+    """
+
+    def __init__(
+        self, server_url: str, *, worker: str = "main", template: str | None = None
+    ) -> None:
+        try:
+            self.server_url = normalise_postgres_url(server_url)
+        except ValueError as exc:
+            raise BackendUnavailableError(f"DatabaseJanitor: {exc}") from None
+        cleaned = re.sub(r"[^a-z0-9]", "", worker.lower())[:_MAX_WORKER]
+        #: The worker id as used in names (``[a-z0-9]``, e.g. ``gw0``).
+        self.worker = cleaned or "main"
+        #: Database to copy (``CREATE DATABASE ... TEMPLATE``), or the server default.
+        self.template = template
+        #: The pid written into the name and the marker: this process.
+        self.pid = os.getpid()
+        #: The host written into the marker.
+        self.hostname = socket.gethostname()
+        #: Name of the database created by :meth:`create`, until :meth:`drop`.
+        self.name: str | None = None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @property
+    def _masked(self) -> str:
+        return mask_postgres_url(self.server_url)
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """An AUTOCOMMIT connection to the maintenance database; the engine is disposed after."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(
+            self.server_url,
+            poolclass=NullPool,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": _CONNECT_TIMEOUT},
+        )
+        try:
+            try:
+                connection = engine.connect()
+            except DBAPIError:
+                # Let check_server word the reason (masked URL, cause, fix).
+                check_server(self.server_url, timeout=_CONNECT_TIMEOUT)
+                raise
+            with connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    def _quote(self, connection: Connection, name: str) -> str:
+        return connection.dialect.identifier_preparer.quote_identifier(name)
+
+    def _new_name(self) -> str:
+        return f"{PREFIX}{self.pid}_{self.worker}_{secrets.token_hex(4)}"
+
+    def _marker(self) -> str:
+        return MARKER.format(host=self.hostname, pid=self.pid)
+
+    def _database_url(self, name: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def _drop_database(self, connection: Connection, name: str, *, force: bool) -> None:
+        from sqlalchemy import text
+
+        quoted = self._quote(connection, name)
+        version = connection.dialect.server_version_info or (0,)
+        if force and version >= (13,):
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            return
+        if force:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+
+    # -- public ------------------------------------------------------------------------------
+
+    def create(self) -> str:
+        """Create a new database, mark it as ours, return its SQLAlchemy URL.
+
+        Raises ``BackendUnavailableError`` (URL masked) when the server refuses.
+        """
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        if self.name is not None:
+            raise RuntimeError(f"DatabaseJanitor already created {self.name}; drop() it first")
+        name = self._new_name()
+        with self._connect() as connection:
+            quoted = self._quote(connection, name)
+            statement = f"CREATE DATABASE {quoted}"
+            if self.template is not None:
+                statement += f" TEMPLATE {self._quote(connection, self.template)}"
+            try:
+                connection.execute(text(statement))
+            except DBAPIError as exc:
+                cause = " ".join(str(exc.orig).split()).removeprefix("ERROR: ").strip()
+                raise BackendUnavailableError(
+                    f"PostgreSQL at {self._masked}: could not create database {name}: {cause}"
+                ) from None
+            self.name = name
+            try:
+                connection.execute(
+                    text(f"COMMENT ON DATABASE {quoted} IS {_sql_literal(self._marker())}")
+                )
+            except BaseException:
+                self._drop_database(connection, name, force=True)
+                self.name = None
+                raise
+        _log.debug("created database %s on %s", name, self._masked)
+        return self._database_url(name)
+
+    def drop(self) -> None:
+        """Drop the database :meth:`create` made, disconnecting its sessions first; idempotent."""
+        if self.name is None:
+            return
+        with self._connect() as connection:
+            self._drop_database(connection, self.name, force=True)
+        _log.debug("dropped database %s on %s", self.name, self._masked)
+        self.name = None
+
+    def remove_leftovers(self) -> list[str]:
+        """Drop databases of killed earlier runs on this host; return their names.
+
+        A database is dropped only if its name matches :data:`NAME_PATTERN`, its comment is our
+        marker with the same pid, the marker names this host, that pid is no longer alive and
+        nobody is connected to it. Nothing else is touched.
+        """
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        dropped: list[str] = []
+        with self._connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT d.datname, shobj_description(d.oid, 'pg_database'), "
+                    "(SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname) "
+                    "FROM pg_database d WHERE starts_with(d.datname, :prefix) "
+                    "ORDER BY d.datname"
+                ),
+                {"prefix": PREFIX},
+            ).all()
+            for name, comment, connections in rows:
+                match = NAME_PATTERN.match(name)
+                marker = parse_marker(comment)
+                if match is None or marker is None or name == self.name:
+                    continue
+                host, pid = marker
+                if host != self.hostname or int(match.group("pid")) != pid:
+                    continue
+                if connections or _pid_alive(pid):
+                    continue
+                try:
+                    self._drop_database(connection, name, force=False)
+                except DBAPIError as exc:
+                    # Someone connected meanwhile, or it is a template: leave it.
+                    _log.warning("left database %s: %s", name, " ".join(str(exc.orig).split()))
+                    continue
+                dropped.append(name)
+        if dropped:
+            _log.info("dropped %d leftover database(s): %s", len(dropped), ", ".join(dropped))
+        return dropped
+
+    def __enter__(self) -> str:
+        return self.create()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.drop()
+
+    def __repr__(self) -> str:
+        return f"<DatabaseJanitor {self.name or 'no database'} on {self._masked}>"
