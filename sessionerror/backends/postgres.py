@@ -616,6 +616,11 @@ class PostgresProvider:
         if local is not None:
             _stop_local(local)
 
+    @property
+    def local_dir(self) -> Path | None:
+        """Temp dir of the local server from :meth:`start` (data, ``server.log``), else None."""
+        return self._local.tmpdir if self._local is not None else None
+
     def __enter__(self) -> PostgresServer:
         return self.start()
 
