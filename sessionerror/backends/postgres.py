@@ -440,9 +440,13 @@ def _start_local(bindir: Path, *, timeout: float) -> _LocalServer:
         )
         if initdb.returncode != 0:
             who = f" as user {run_as.name}" if run_as else ""
-            raise _LocalFailure(
-                f"initdb{who} failed (exit {initdb.returncode})", _tail(initdb.stdout)
-            )
+            reason = f"initdb{who} failed (exit {initdb.returncode})"
+            if run_as is not None and "Permission denied" in initdb.stdout:
+                reason += (
+                    f"; user {run_as.name} cannot reach {tmpdir.parent}: set TMPDIR to a "
+                    "directory it can enter, e.g. /tmp"
+                )
+            raise _LocalFailure(reason, _tail(initdb.stdout))
         # The socket path must fit in sun_path (107 bytes); else TCP only.
         socket_dir = str(tmpdir) if len(str(tmpdir)) < 80 else ""
         for _attempt in range(3):

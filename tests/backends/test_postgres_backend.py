@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -210,6 +211,27 @@ def test_local_server_start_and_stop() -> None:
     assert provider.server is None
     provider.stop()  # a second stop is harmless
     print(f"local server: start {start_seconds:.2f}s, stop {stop_seconds:.2f}s")
+
+
+@pytest.mark.skipif(
+    find_pg_binaries() is None or os.geteuid() != 0, reason="needs pg binaries and root"
+)
+def test_local_server_failure_shows_the_log_tail_and_cleans_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest's tmp_path is root-only (0700): the unprivileged server user cannot enter it.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    provider = PostgresProvider(allow_container=False)
+    with pytest.raises(BackendUnavailableError) as info:
+        provider.start()
+    message = str(info.value)
+    first_line, *tail = message.splitlines()
+    assert "could not start a local server" in first_line
+    assert "initdb as user" in first_line and "set TMPDIR" in first_line
+    assert 1 <= len(tail) <= 6 and any("Permission denied" in line for line in tail)
+    assert list(tmp_path.iterdir()) == []  # the temp dir was removed
+    assert provider.attempts[-1].startswith("local: initdb")
+    assert provider.local_dir is None
 
 
 # -- step 3: containers ---------------------------------------------------------------------
