@@ -1,0 +1,424 @@
+"""Behaviour checks of the SessionError contract, run inside one transaction that is rolled back.
+
+Test rows are written with Core statements on lightweight ``table()`` constructs (the team's
+schema may differ from the reference model). Each check runs in its own SAVEPOINT so a refused
+statement does not end the outer transaction, which is always rolled back at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import column, exists, func, inspect, insert, select, table
+from sqlalchemy import types as sqltypes
+from sqlalchemy.exc import DBAPIError
+
+from .check import CheckResult, CheckStatus, Fix
+from .redaction import mask_url_password
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.expression import TableClause
+
+__all__ = ["BEHAVIOUR_CHECKS", "run_behaviour_checks"]
+
+T = TypeVar("T")
+
+#: (id, title) of every behaviour check, in report order.
+BEHAVIOUR_CHECKS: tuple[tuple[str, str], ...] = (
+    ("behaviour.insert_valid", "a valid error row is accepted"),
+    ("behaviour.cascade_session", "deleting a session deletes its errors"),
+    ("behaviour.set_null_file", "deleting a file keeps the error, link set to NULL"),
+    ("behaviour.set_null_ticket", "deleting a ticket keeps the error, link set to NULL"),
+    ("behaviour.blocking_query", "has_blocking_errors (EXISTS) finds blocking errors only"),
+    ("behaviour.rejects_blank_message", "the database refuses a blank user_message"),
+    ("behaviour.rejects_unknown_category", "the database refuses an unknown error_category"),
+    ("behaviour.rejects_orphan", "the database refuses an error of an unknown session"),
+)
+_TITLES = dict(BEHAVIOUR_CHECKS)
+_MARK = "sessionerror-check"
+_FK_PRAGMA = (
+    "if this is SQLite, turn foreign keys on: "
+    "@event.listens_for(engine, 'connect') -> PRAGMA foreign_keys=ON"
+)
+
+
+@dataclass
+class _Rows:
+    """Ids of the test rows: session 1 has a file, a ticket and a blocking error."""
+
+    session_1: Any
+    session_2: Any
+    file_1: Any
+    ticket_1: Any
+    error_1: Any = None
+    error_2: Any = None
+
+
+def _skip_all(reason: str, start: int = 0) -> list[CheckResult]:
+    return [
+        CheckResult(check_id, title, CheckStatus.SKIP, reason=reason)
+        for check_id, title in BEHAVIOUR_CHECKS[start:]
+    ]
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return mask_url_password(lines[0].strip()) if lines else type(orig).__name__
+
+
+def _autocommit_reason(conn: Connection, *, after_begin: bool) -> str | None:
+    """Why a rollback cannot be guaranteed on ``conn``, or None when it can."""
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return "the connection uses isolation_level=AUTOCOMMIT, so a rollback cannot be guaranteed"
+    dbapi = conn.connection.dbapi_connection
+    if getattr(dbapi, "autocommit", None) is True:
+        return "the driver connection is in autocommit mode, so a rollback cannot be guaranteed"
+    if (
+        after_begin
+        and conn.dialect.name == "sqlite"
+        and getattr(dbapi, "isolation_level", "") is None
+        and not getattr(dbapi, "in_transaction", False)
+    ):
+        return (
+            "the sqlite3 connection has isolation_level=None and no BEGIN was sent "
+            "(driver autocommit), so a rollback cannot be guaranteed; add a 'begin' event "
+            "that emits BEGIN"
+        )
+    return None
+
+
+def _attempt(conn: Connection, action: Callable[[], T]) -> tuple[T | None, DBAPIError | None]:
+    """Run ``action`` in a SAVEPOINT that is always rolled back; return (value, error)."""
+    savepoint = conn.begin_nested()
+    try:
+        return action(), None
+    except DBAPIError as exc:
+        return None, exc
+    finally:
+        savepoint.rollback()
+
+
+# -- minimal rows ------------------------------------------------------------------------------
+
+
+def _dummy(type_: Any, dialect: str) -> Any:
+    """A type-appropriate placeholder for a NOT NULL column without default."""
+    if isinstance(type_, sqltypes.Enum) and type_.enums:
+        return type_.enums[0]
+    if isinstance(type_, sqltypes.Uuid):
+        return _new_id(dialect)
+    if isinstance(type_, sqltypes.JSON):
+        return "{}"
+    if isinstance(type_, sqltypes.Boolean):
+        return False
+    if isinstance(type_, sqltypes.Integer | sqltypes.Numeric | sqltypes.Float):
+        return 0
+    if isinstance(type_, sqltypes.DateTime):
+        now = datetime.now(UTC)
+        return now if dialect == "postgresql" else now.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(type_, sqltypes.Date):
+        return date.today() if dialect == "postgresql" else date.today().isoformat()
+    if isinstance(type_, sqltypes.LargeBinary):
+        return b""
+    if isinstance(type_, sqltypes.String):
+        length = getattr(type_, "length", None)
+        return _MARK[:length] if length else _MARK
+    return _MARK
+
+
+def _new_id(dialect: str) -> str:
+    return str(uuid.uuid4()) if dialect == "postgresql" else uuid.uuid4().hex
+
+
+class _Writer:
+    """Inserts minimal rows, filling NOT NULL columns that have no default."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        insp = inspect(conn)
+        self.columns = {
+            name: insp.get_columns(name)
+            for name in ("sessions", "uploaded_files", "tickets", "session_errors")
+        }
+
+    def insert(self, name: str, values: dict[str, Any]) -> Any:
+        row = dict(values)
+        known = {c["name"] for c in self.columns[name]}
+        row = {k: v for k, v in row.items() if k in known}
+        for col in self.columns[name]:
+            key = col["name"]
+            if key in row or col.get("default") is not None:
+                continue
+            if key == "id":  # SQLite reports a non-integer PRIMARY KEY as nullable
+                if isinstance(col["type"], sqltypes.Integer):
+                    continue  # generated by the database; read back with RETURNING
+                row[key] = _new_id(self.dialect)
+            elif not col["nullable"]:
+                row[key] = _dummy(col["type"], self.dialect)
+        target: TableClause = table(name, *(column(k) for k in row), column("id"))
+        statement = insert(target).values(row).returning(target.c.id)
+        return self.conn.execute(statement).scalar_one()
+
+    def error(self, **overrides: Any) -> Any:
+        values: dict[str, Any] = {
+            "id": _new_id(self.dialect),
+            "error_category": "user_fixable",
+            "severity": "warning",
+            "operation_stage": "upload",
+            "user_message": "sessionerror check: test error",
+            "recovery_actions": json.dumps({"actions": ["Retry the upload"]}),
+            "technical_details": json.dumps({"check": _MARK}),
+            "error_code": "SESSIONERROR_CHECK",
+        }
+        values.update(overrides)
+        return self.insert("session_errors", values)
+
+
+def _errors() -> TableClause:
+    return table(
+        "session_errors",
+        column("id"),
+        column("session_id"),
+        column("severity"),
+        column("related_file_id"),
+        column("related_ticket_id"),
+    )
+
+
+# -- the checks --------------------------------------------------------------------------------
+
+
+def _fail(check_id: str, found: str, expected: str, fix: Fix) -> CheckResult:
+    return CheckResult(check_id, _TITLES[check_id], CheckStatus.FAIL, found, expected, fix)
+
+
+def _pass(check_id: str, expected: str) -> CheckResult:
+    return CheckResult(check_id, _TITLES[check_id], CheckStatus.PASS, expected=expected)
+
+
+def _fk_fix(dialect: str, column_name: str, target: str, rule: str) -> Fix:
+    if dialect == "postgresql":
+        ddl = (
+            f"ALTER TABLE session_errors DROP CONSTRAINT <fk on {column_name}>; ALTER TABLE "
+            f"session_errors ADD FOREIGN KEY ({column_name}) REFERENCES {target} (id) "
+            f"ON DELETE {rule}"
+        )
+    else:
+        ddl = (
+            f"rebuild session_errors with {column_name} REFERENCES {target} (id) ON DELETE "
+            f"{rule}, and PRAGMA foreign_keys=ON in the engine's connect event"
+        )
+    return Fix(ddl, f"ForeignKey('{target}.id', ondelete='{rule}')")
+
+
+def _check_cascade(conn: Connection, rows: _Rows) -> CheckResult:
+    check_id, expected = "behaviour.cascade_session", "the session's errors are deleted"
+    sessions = table("sessions", column("id"))
+    errors = _errors()
+
+    def action() -> int:
+        conn.execute(sessions.delete().where(sessions.c.id == rows.session_2))
+        left = select(func.count()).select_from(errors).where(errors.c.id == rows.error_2)
+        return int(conn.execute(left).scalar_one())
+
+    left, error = _attempt(conn, action)
+    fix = _fk_fix(conn.dialect.name, "session_id", "sessions", "CASCADE")
+    if error is not None:
+        return _fail(check_id, f"deleting the session was refused: {_reason(error)}", expected, fix)
+    if left:
+        found = f"the error survived its session (orphan row); {_FK_PRAGMA}"
+        return _fail(check_id, found, expected, fix)
+    return _pass(check_id, expected)
+
+
+def _check_set_null(conn: Connection, rows: _Rows, kind: str) -> CheckResult:
+    parent, link, parent_id = (
+        ("uploaded_files", "related_file_id", rows.file_1)
+        if kind == "file"
+        else ("tickets", "related_ticket_id", rows.ticket_1)
+    )
+    check_id = f"behaviour.set_null_{kind}"
+    expected = f"the error is kept with {link} = NULL"
+    target = table(parent, column("id"))
+    errors = _errors()
+
+    def action() -> tuple[bool, Any]:
+        conn.execute(target.delete().where(target.c.id == parent_id))
+        query = select(errors.c[link]).where(errors.c.id == rows.error_1)
+        found = conn.execute(query).first()
+        return (found is not None, found[0] if found is not None else None)
+
+    outcome, error = _attempt(conn, action)
+    fix = _fk_fix(conn.dialect.name, link, parent, "SET NULL")
+    if error is not None or outcome is None:
+        found = f"deleting the {kind} was refused: {_reason(error or Exception())}"
+        return _fail(check_id, found, expected, fix)
+    kept, value = outcome
+    if not kept:
+        return _fail(check_id, f"the error was deleted with its {kind} (CASCADE)", expected, fix)
+    if value is not None:
+        found = f"{link} still points at the deleted {kind}; {_FK_PRAGMA}"
+        return _fail(check_id, found, expected, fix)
+    return _pass(check_id, expected)
+
+
+def _check_blocking(conn: Connection, rows: _Rows) -> CheckResult:
+    check_id = "behaviour.blocking_query"
+    expected = "EXISTS finds the blocking error of session 1 and none in session 2"
+    errors = _errors()
+
+    def has_blocking(session_id: Any) -> bool:
+        query = select(
+            exists().where(errors.c.session_id == session_id, errors.c.severity == "blocking")
+        )
+        return bool(conn.execute(query).scalar())
+
+    outcome, error = _attempt(
+        conn, lambda: (has_blocking(rows.session_1), has_blocking(rows.session_2))
+    )
+    fix = Fix(
+        "SELECT EXISTS (SELECT 1 FROM session_errors WHERE session_id = :id "
+        "AND severity = 'blocking')",
+        "select(exists().where(SessionError.session_id == id, "
+        "SessionError.severity == ErrorSeverity.BLOCKING))",
+    )
+    if error is not None or outcome is None:
+        return _fail(check_id, f"the query failed: {_reason(error or Exception())}", expected, fix)
+    if outcome != (True, False):
+        found = f"session 1 -> {outcome[0]}, session 2 -> {outcome[1]}"
+        return _fail(check_id, found, expected, fix)
+    return _pass(check_id, expected)
+
+
+def _check_refused(
+    conn: Connection, writer: _Writer, rows: _Rows, check_id: str, **values: Any
+) -> CheckResult:
+    values.setdefault("session_id", rows.session_1)
+    stored, error = _attempt(conn, lambda: writer.error(**values))
+    dialect = conn.dialect.name
+    if check_id == "behaviour.rejects_blank_message":
+        expected = "a blank user_message is refused by a CHECK constraint"
+        ddl = (
+            "ALTER TABLE session_errors ADD CONSTRAINT ck_session_errors_user_message_not_blank "
+            "CHECK (length(trim(user_message)) > 0)"
+            if dialect == "postgresql"
+            else "rebuild session_errors with CHECK (length(trim(user_message)) > 0)"
+        )
+        fix = Fix(
+            ddl,
+            "CheckConstraint('length(trim(user_message)) > 0', name='user_message_not_blank')",
+        )
+    elif check_id == "behaviour.rejects_unknown_category":
+        expected = "an unknown error_category is refused (enum type or CHECK)"
+        fix = Fix(
+            "CREATE TYPE error_category AS ENUM ('user_fixable', 'admin_required', 'temporary')"
+            if dialect == "postgresql"
+            else "rebuild session_errors with CHECK (error_category IN "
+            "('user_fixable', 'admin_required', 'temporary'))",
+            "Enum(ErrorCategory, name='error_category', values_callable=lambda e: "
+            "[m.value for m in e], create_constraint=True)",
+        )
+    else:
+        expected = "an error whose session does not exist is refused (foreign key enforced)"
+        fix = _fk_fix(dialect, "session_id", "sessions", "CASCADE")
+    if error is None and stored is not None:
+        found = "the row was stored"
+        if check_id == "behaviour.rejects_orphan":
+            found += f"; {_FK_PRAGMA}"
+        return _fail(check_id, found, expected, fix)
+    return _pass(check_id, expected)
+
+
+def _insert_rows(conn: Connection, writer: _Writer) -> _Rows:
+    session_1 = writer.insert("sessions", {"name": _MARK})
+    session_2 = writer.insert("sessions", {"name": _MARK})
+    file_1 = writer.insert("uploaded_files", {"session_id": session_1, "filename": _MARK})
+    ticket_1 = writer.insert("tickets", {"session_id": session_1, "summary": _MARK})
+    return _Rows(session_1, session_2, file_1, ticket_1)
+
+
+def _run(conn: Connection) -> list[CheckResult]:
+    try:
+        writer = _Writer(conn)
+        rows = _insert_rows(conn, writer)
+    except DBAPIError as exc:
+        return _skip_all(f"could not insert minimal parent rows: {_reason(exc)}")
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite" and not getattr(dbapi, "in_transaction", True):
+        raise RuntimeError("sqlite3 is not in a transaction after INSERT; refusing to go on")
+
+    def insert_errors() -> tuple[Any, Any]:
+        error_1 = writer.error(
+            session_id=rows.session_1,
+            severity="blocking",
+            related_file_id=rows.file_1,
+            related_ticket_id=rows.ticket_1,
+        )
+        return error_1, writer.error(session_id=rows.session_2, severity="warning")
+
+    savepoint = conn.begin_nested()
+    try:
+        rows.error_1, rows.error_2 = insert_errors()
+    except DBAPIError as exc:
+        savepoint.rollback()
+        found = f"a valid row was refused: {_reason(exc)}"
+        failed = _fail(
+            "behaviour.insert_valid",
+            found,
+            "a row with spec values (user_fixable, warning, upload...) is stored",
+            Fix("see the schema.* checks above", "see the schema.* checks above"),
+        )
+        return [failed, *_skip_all("no valid error row could be inserted", start=1)]
+    savepoint.commit()  # released into the outer transaction, which is rolled back
+    return [
+        _pass("behaviour.insert_valid", "a row with spec values is stored"),
+        _check_cascade(conn, rows),
+        _check_set_null(conn, rows, "file"),
+        _check_set_null(conn, rows, "ticket"),
+        _check_blocking(conn, rows),
+        _check_refused(conn, writer, rows, "behaviour.rejects_blank_message", user_message="   "),
+        _check_refused(
+            conn, writer, rows, "behaviour.rejects_unknown_category", error_category="bogus"
+        ),
+        _check_refused(
+            conn, writer, rows, "behaviour.rejects_orphan", session_id=_new_id(conn.dialect.name)
+        ),
+    ]
+
+
+def run_behaviour_checks(conn: Connection) -> list[CheckResult]:
+    """Run the behaviour checks in one transaction on ``conn`` that is always rolled back.
+
+    When ``conn`` is already in a transaction a SAVEPOINT is used instead. Nothing is run (every
+    check is skipped with the reason) when the rollback cannot be guaranteed.
+    """
+    was_in_transaction = conn.in_transaction()
+    missing = {"sessions", "uploaded_files", "tickets", "session_errors"} - set(
+        inspect(conn).get_table_names()
+    )
+    if not was_in_transaction and conn.in_transaction():
+        conn.rollback()  # end the read transaction the inspector began
+    if missing:
+        return _skip_all(f"missing table(s): {', '.join(sorted(missing))}")
+    reason = _autocommit_reason(conn, after_begin=False)
+    if reason:
+        return _skip_all(reason + "; schema checks only")
+    outer = conn.begin_nested() if conn.in_transaction() else conn.begin()
+    try:
+        reason = _autocommit_reason(conn, after_begin=True)
+        if reason:
+            return _skip_all(reason + "; schema checks only")
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+            conn.exec_driver_sql("SET LOCAL statement_timeout = '30s'")
+        return _run(conn)
+    finally:
+        outer.rollback()

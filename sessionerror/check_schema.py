@@ -1,0 +1,595 @@
+"""Schema checks of the SessionError contract: tables, columns, enums, indexes, FKs, CHECKs.
+
+Everything here only reads the catalog (SQLAlchemy inspector, ``pg_enum``, ``PRAGMA``).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import inspect, text
+from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import SAWarning
+
+from .check import TABLES, CheckResult, CheckStatus, Fix
+from .enums import ErrorCategory, ErrorSeverity, enum_values
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+__all__ = ["COLUMNS", "run_schema_checks"]
+
+#: The 12 spec columns of ``session_errors``, in spec order.
+COLUMNS = (
+    "id",
+    "session_id",
+    "error_category",
+    "severity",
+    "operation_stage",
+    "related_file_id",
+    "related_ticket_id",
+    "user_message",
+    "recovery_actions",
+    "technical_details",
+    "error_code",
+    "created_at",
+)
+_UUID = ("id", "session_id", "related_file_id", "related_ticket_id")
+_JSON = ("recovery_actions", "technical_details")
+_NOT_NULL = (
+    "session_id",
+    "error_category",
+    "severity",
+    "operation_stage",
+    "user_message",
+    "recovery_actions",
+)
+_NULLABLE = ("related_file_id", "related_ticket_id")
+_ENUMS: dict[str, list[str]] = {
+    "error_category": enum_values(ErrorCategory),
+    "severity": enum_values(ErrorSeverity),
+}
+_ENUM_NAMES: dict[str, list[str]] = {
+    "error_category": [m.name for m in ErrorCategory],
+    "severity": [m.name for m in ErrorSeverity],
+}
+_ENUM_CLASS = {"error_category": "ErrorCategory", "severity": "ErrorSeverity"}
+_ENUM_TYPE = {"error_category": "error_category", "severity": "error_severity"}
+#: (column, referred table, ON DELETE rule)
+_FKS = (
+    ("session_id", "sessions", "CASCADE"),
+    ("related_file_id", "uploaded_files", "SET NULL"),
+    ("related_ticket_id", "tickets", "SET NULL"),
+)
+
+_PG_DDL: dict[str, str] = {
+    "id": "id UUID PRIMARY KEY",
+    "session_id": "session_id UUID NOT NULL REFERENCES sessions (id) ON DELETE CASCADE",
+    "error_category": "error_category error_category NOT NULL",
+    "severity": "severity error_severity NOT NULL",
+    "operation_stage": "operation_stage VARCHAR(32) NOT NULL",
+    "related_file_id": "related_file_id UUID REFERENCES uploaded_files (id) ON DELETE SET NULL",
+    "related_ticket_id": "related_ticket_id UUID REFERENCES tickets (id) ON DELETE SET NULL",
+    "user_message": "user_message TEXT NOT NULL CHECK (length(trim(user_message)) > 0)",
+    "recovery_actions": "recovery_actions JSONB NOT NULL",
+    "technical_details": "technical_details JSONB NOT NULL DEFAULT '{}'",
+    "error_code": "error_code VARCHAR(64)",
+    "created_at": "created_at TIMESTAMPTZ NOT NULL DEFAULT now()",
+}
+_SQLITE_DDL: dict[str, str] = {
+    "id": "id CHAR(32) PRIMARY KEY",
+    "session_id": "session_id CHAR(32) NOT NULL REFERENCES sessions (id) ON DELETE CASCADE",
+    "error_category": "error_category VARCHAR(14) NOT NULL "
+    "CHECK (error_category IN ('user_fixable', 'admin_required', 'temporary'))",
+    "severity": "severity VARCHAR(8) NOT NULL CHECK (severity IN ('blocking', 'warning', 'info'))",
+    "operation_stage": "operation_stage VARCHAR(32) NOT NULL",
+    "related_file_id": "related_file_id CHAR(32) REFERENCES uploaded_files (id) ON DELETE SET NULL",
+    "related_ticket_id": "related_ticket_id CHAR(32) REFERENCES tickets (id) ON DELETE SET NULL",
+    "user_message": "user_message TEXT NOT NULL CHECK (length(trim(user_message)) > 0)",
+    "recovery_actions": "recovery_actions JSON NOT NULL",
+    "technical_details": "technical_details JSON NOT NULL",
+    "error_code": "error_code VARCHAR(64)",
+    "created_at": "created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP",
+}
+_ENUM_SA = (
+    "mapped_column(Enum({cls}, name='{type}', values_callable=lambda e: [m.value for m in e], "
+    "create_constraint=True), nullable=False)"
+)
+_SA: dict[str, str] = {
+    "id": "mapped_column(Uuid(as_uuid=True), primary_key=True, default=uuid.uuid4)",
+    "session_id": "mapped_column(Uuid(as_uuid=True), ForeignKey('sessions.id', "
+    "ondelete='CASCADE'), nullable=False)",
+    "error_category": _ENUM_SA.format(cls="ErrorCategory", type="error_category"),
+    "severity": _ENUM_SA.format(cls="ErrorSeverity", type="error_severity"),
+    "operation_stage": "mapped_column(String(32), nullable=False)",
+    "related_file_id": "mapped_column(Uuid(as_uuid=True), ForeignKey('uploaded_files.id', "
+    "ondelete='SET NULL'), nullable=True)",
+    "related_ticket_id": "mapped_column(Uuid(as_uuid=True), ForeignKey('tickets.id', "
+    "ondelete='SET NULL'), nullable=True)",
+    "user_message": "mapped_column(Text, nullable=False) + CheckConstraint("
+    "'length(trim(user_message)) > 0', name='user_message_not_blank')",
+    "recovery_actions": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)",
+    "technical_details": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), "
+    "nullable=False, default=dict)",
+    "error_code": "mapped_column(String(64), nullable=True)",
+    "created_at": "mapped_column(DateTime(timezone=True), nullable=False, "
+    "server_default=func.now())",
+}
+_SQLITE_REBUILD = (
+    "SQLite cannot alter a column or constraint: rebuild the table with {piece} "
+    "(PRAGMA foreign_keys=OFF; CREATE TABLE session_errors_new (...); "
+    "INSERT INTO session_errors_new SELECT * FROM session_errors; DROP TABLE session_errors; "
+    "ALTER TABLE session_errors_new RENAME TO session_errors; PRAGMA foreign_keys=ON)"
+)
+
+
+@dataclass
+class _Schema:
+    """What the catalog says about the contract's tables."""
+
+    dialect: str
+    tables: set[str]
+    columns: dict[str, dict[str, Any]]
+    declared: dict[str, str]
+    checks: list[dict[str, Any]]
+    indexes: list[list[str]]
+    fks: list[dict[str, Any]]
+
+    def is_pg(self) -> bool:
+        return self.dialect == "postgresql"
+
+
+def _load(conn: Connection) -> _Schema:
+    with warnings.catch_warnings():
+        # An unknown column type is reported by the type check, not as a reflection warning.
+        warnings.simplefilter("ignore", SAWarning)
+        insp = inspect(conn)
+        tables = set(insp.get_table_names()) & set(TABLES)
+        if "session_errors" not in tables:
+            return _Schema(conn.dialect.name, tables, {}, {}, [], [], [])
+        columns = {c["name"]: dict(c) for c in insp.get_columns("session_errors")}
+        checks = [dict(c) for c in insp.get_check_constraints("session_errors")]
+        indexes = [list(i["column_names"]) for i in insp.get_indexes("session_errors")]
+        pk = insp.get_pk_constraint("session_errors").get("constrained_columns") or []
+        uniques = insp.get_unique_constraints("session_errors")
+        fks = [dict(f) for f in insp.get_foreign_keys("session_errors")]
+    indexes += [list(pk)] + [list(u["column_names"]) for u in uniques]
+    declared: dict[str, str] = {}
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("PRAGMA table_info(session_errors)").all()
+        declared = {str(row[1]): str(row[2]).upper() for row in rows}
+        # The inspector misses ON DELETE of inline REFERENCES clauses; the PRAGMA has it.
+        fk_rows = conn.exec_driver_sql("PRAGMA foreign_key_list(session_errors)").all()
+        fks = [
+            {
+                "name": None,
+                "constrained_columns": [str(r[3])],
+                "referred_table": str(r[2]),
+                "referred_columns": [str(r[4]) if r[4] is not None else "id"],
+                "options": {"ondelete": str(r[6])},
+            }
+            for r in fk_rows
+        ]
+    return _Schema(conn.dialect.name, tables, columns, declared, checks, indexes, fks)
+
+
+def _result(check_id: str, title: str, problems: list[str], expected: str, fix: Fix) -> CheckResult:
+    if problems:
+        return CheckResult(check_id, title, CheckStatus.FAIL, "; ".join(problems), expected, fix)
+    return CheckResult(check_id, title, CheckStatus.PASS, expected=expected)
+
+
+def _column_fix(schema: _Schema, names: list[str], extra_pg: str = "") -> Fix:
+    if schema.is_pg():
+        ddl = extra_pg or "; ".join(
+            f"ALTER TABLE session_errors ADD COLUMN {_PG_DDL[n]}" for n in names
+        )
+    else:
+        ddl = _SQLITE_REBUILD.format(piece=", ".join(_SQLITE_DDL[n] for n in names))
+    return Fix(ddl, "; ".join(f"{n}: Mapped[...] = {_SA[n]}" for n in names))
+
+
+# -- type classification ---------------------------------------------------------------------
+
+
+def _kind(schema: _Schema, name: str) -> tuple[str, str]:
+    """(kind, shown type) of column ``name``: uuid, json, jsonb, text, enum, blob, timestamp..."""
+    if not schema.is_pg():
+        declared = schema.declared.get(name, "")
+        kinds = [
+            ("JSON", "json"),
+            ("UUID", "uuid"),
+            ("CHAR", "text"),
+            ("TEXT", "text"),
+            ("CLOB", "text"),
+            ("BLOB", "blob"),
+            ("DATE", "timestamp"),
+            ("TIME", "timestamp"),
+        ]
+        for marker, kind in kinds:
+            if marker in declared:
+                return kind, declared
+        return ("blob" if declared == "" else "other"), declared or "(no type)"
+    type_ = schema.columns[name]["type"]
+    shown = repr(type_)
+    if isinstance(type_, JSONB):
+        return "jsonb", "JSONB"
+    if isinstance(type_, sqltypes.JSON):
+        return "json", "JSON"
+    if isinstance(type_, sqltypes.Uuid):
+        return "uuid", "UUID"
+    if isinstance(type_, sqltypes.DateTime):
+        aware = bool(getattr(type_, "timezone", False))
+        return "timestamp", "timestamptz" if aware else "timestamp without time zone"
+    if isinstance(type_, sqltypes.Enum):
+        return "enum", f"enum {type_.name}"
+    if isinstance(type_, sqltypes.String):
+        return "text", shown
+    return "other", shown
+
+
+def _allowed_kinds(schema: _Schema, name: str) -> set[str]:
+    if name in _UUID:
+        return {"uuid"} if schema.is_pg() else {"uuid", "text", "blob"}
+    if name in _JSON:
+        return {"json", "jsonb"} if schema.is_pg() else {"json", "text"}
+    if name == "created_at":
+        return {"timestamp"} if schema.is_pg() else {"timestamp", "text"}
+    if name in ("error_category", "severity", "operation_stage"):
+        return {"enum", "text"}
+    return {"text"}
+
+
+# -- the checks ------------------------------------------------------------------------------
+
+
+def _check_tables(schema: _Schema) -> CheckResult:
+    missing = [t for t in TABLES if t not in schema.tables]
+    problems = [f"missing table(s): {', '.join(missing)}"] if missing else []
+    fix = Fix(
+        "create them with your migration tool (see sessionerror.models for the DDL)",
+        "Base.metadata.create_all(engine) with models deriving from SessionErrorMixin",
+    )
+    return _result(
+        "schema.tables",
+        "session_errors and its parent tables exist",
+        problems,
+        "tables " + ", ".join(TABLES),
+        fix,
+    )
+
+
+def _check_columns(schema: _Schema) -> CheckResult:
+    missing = [c for c in COLUMNS if c not in schema.columns]
+    return _result(
+        "schema.columns",
+        "the 12 spec columns exist",
+        [f"missing column(s): {', '.join(missing)}"] if missing else [],
+        "columns " + ", ".join(COLUMNS),
+        _column_fix(schema, missing or ["id"]),
+    )
+
+
+def _check_types(schema: _Schema) -> CheckResult:
+    problems, bad = [], []
+    for name in COLUMNS:
+        if name not in schema.columns:
+            continue
+        kind, shown = _kind(schema, name)
+        if kind not in _allowed_kinds(schema, name):
+            problems.append(f"{name} is {shown}")
+            bad.append(name)
+    if schema.is_pg():
+        expected = "uuid for ids, text/varchar, enum or text for enums, timestamp for created_at"
+        ddl = "; ".join(
+            f"ALTER TABLE session_errors ALTER COLUMN {n} TYPE "
+            f"{_PG_DDL[n].split()[1]} USING {n}::{_PG_DDL[n].split()[1]}"
+            for n in bad
+        )
+        fix = Fix(ddl, "; ".join(f"{n} = {_SA[n]}" for n in bad))
+    else:
+        expected = "CHAR(32)/TEXT/BLOB for ids, JSON/TEXT for JSON, TEXT/VARCHAR for text"
+        fix = _column_fix(schema, bad)
+    return _result("schema.column_types", "columns have compatible types", problems, expected, fix)
+
+
+def _check_jsonb(schema: _Schema) -> CheckResult:
+    title = "recovery_actions and technical_details are JSONB"
+    if not schema.is_pg():
+        return CheckResult(
+            "schema.jsonb", title, CheckStatus.SKIP, reason="JSONB exists on PostgreSQL only"
+        )
+    problems = []
+    for name in _JSON:
+        if name in schema.columns and _kind(schema, name)[0] == "json":
+            problems.append(f"{name} is JSON (text, not indexable, keeps duplicate keys)")
+    ddl = "; ".join(
+        f"ALTER TABLE session_errors ALTER COLUMN {n} TYPE JSONB USING {n}::jsonb" for n in _JSON
+    )
+    fix = Fix(ddl, "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)")
+    return _result("schema.jsonb", title, problems, "JSONB on PostgreSQL", fix)
+
+
+def _check_nullability(schema: _Schema) -> CheckResult:
+    problems, alters = [], []
+    for name in _NOT_NULL:
+        if name in schema.columns and schema.columns[name]["nullable"]:
+            problems.append(f"{name} is nullable")
+            alters.append(f"ALTER TABLE session_errors ALTER COLUMN {name} SET NOT NULL")
+    for name in _NULLABLE:
+        if name in schema.columns and not schema.columns[name]["nullable"]:
+            problems.append(f"{name} is NOT NULL (SET NULL on delete cannot work)")
+            alters.append(f"ALTER TABLE session_errors ALTER COLUMN {name} DROP NOT NULL")
+    wanted = [n for n in (*_NOT_NULL, *_NULLABLE) if any(p.startswith(n) for p in problems)]
+    fix = _column_fix(schema, wanted, "; ".join(alters))
+    return _result(
+        "schema.nullability",
+        "NOT NULL where the contract requires it",
+        problems,
+        "NOT NULL: " + ", ".join(_NOT_NULL) + "; nullable: " + ", ".join(_NULLABLE),
+        fix,
+    )
+
+
+def _check_created_at_default(schema: _Schema) -> CheckResult:
+    column = schema.columns.get("created_at")
+    problems = [] if column is None or column.get("default") else ["created_at has no default"]
+    ddl = "ALTER TABLE session_errors ALTER COLUMN created_at SET DEFAULT now()"
+    return _result(
+        "schema.created_at_default",
+        "created_at has a server default",
+        problems,
+        "DEFAULT now() / CURRENT_TIMESTAMP",
+        _column_fix(schema, ["created_at"], ddl),
+    )
+
+
+def _check_timezone(schema: _Schema) -> CheckResult:
+    title = "created_at is timezone-aware (timestamptz)"
+    if not schema.is_pg():
+        return CheckResult(
+            "schema.created_at_timezone",
+            title,
+            CheckStatus.SKIP,
+            reason="SQLite has no timezone-aware type; store UTC (sessionerror.types.UTCDateTime)",
+        )
+    problems = []
+    if "created_at" in schema.columns:
+        kind, shown = _kind(schema, "created_at")
+        if shown != "timestamptz":
+            problems.append(f"created_at is {shown} (naive: the offset is lost)")
+    ddl = (
+        "ALTER TABLE session_errors ALTER COLUMN created_at TYPE timestamptz "
+        "USING created_at AT TIME ZONE 'UTC'"
+    )
+    return _result(
+        "schema.created_at_timezone",
+        title,
+        problems,
+        "timestamp with time zone",
+        Fix(ddl, _SA["created_at"]),
+    )
+
+
+def _pg_enum_labels(conn: Connection, type_name: str) -> list[str]:
+    rows = conn.execute(
+        text(
+            "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typname = :name AND n.nspname = ANY (current_schemas(false)) "
+            "ORDER BY e.enumsortorder"
+        ),
+        {"name": type_name},
+    )
+    return [str(r[0]) for r in rows]
+
+
+def _check_enum(conn: Connection, schema: _Schema, name: str) -> CheckResult:
+    check_id, title = f"schema.enum.{name}", f"{name} accepts exactly the spec's values"
+    wanted = _ENUMS[name]
+    expected = ", ".join(wanted)
+    if name not in schema.columns:
+        return CheckResult(check_id, title, CheckStatus.SKIP, reason=f"column {name} missing")
+    type_ = schema.columns[name]["type"]
+    allowed: list[str] | None = None
+    source = ""
+    if schema.is_pg() and isinstance(type_, sqltypes.Enum) and type_.name:
+        allowed, source = _pg_enum_labels(conn, type_.name), f"enum type {type_.name}"
+    else:
+        pattern = re.compile(rf"\b{name}\b")
+        for check in schema.checks:
+            sqltext = str(check["sqltext"])
+            if pattern.search(sqltext):
+                allowed = re.findall(r"'([^']*)'", sqltext)
+                source = f"CHECK ({sqltext})"
+                break
+    type_name = _ENUM_TYPE[name]
+    if schema.is_pg():
+        labels = ", ".join(f"'{v}'" for v in wanted)
+        ddl = (
+            f"CREATE TYPE {type_name}_v AS ENUM ({labels}); ALTER TABLE session_errors ALTER "
+            f"COLUMN {name} TYPE {type_name}_v USING lower({name}::text)::{type_name}_v"
+        )
+    else:
+        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL[name]) + (
+            f"; UPDATE session_errors SET {name} = lower({name})"
+        )
+    fix = Fix(ddl, f"{name}: Mapped[{_ENUM_CLASS[name]}] = {_SA[name]}")
+    if allowed is None:
+        problems = [f"{name} accepts any text (no enum type, no CHECK constraint)"]
+    elif sorted(allowed) == sorted(wanted):
+        problems = []
+    elif sorted(allowed) == sorted(_ENUM_NAMES[name]):
+        problems = [
+            f"enum stored as NAMES ({', '.join(allowed)}) in {source}: "
+            "Enum() without values_callable stores member names"
+        ]
+    else:
+        problems = [f"{source} allows {', '.join(allowed) or 'nothing'}"]
+    return _result(check_id, title, problems, f"values {expected}", fix)
+
+
+def _check_index(schema: _Schema, name: str) -> CheckResult:
+    found = any(cols and cols[0] == name for cols in schema.indexes)
+    index = f"idx_session_errors_{'category' if name == 'error_category' else name}"
+    problems = [] if found else [f"no index whose first column is {name}"]
+    return _result(
+        f"schema.index.{name}",
+        f"an index leads with {name}",
+        problems,
+        f"an index on ({name})",
+        Fix(
+            f"CREATE INDEX {index} ON session_errors ({name})",
+            f"__table_args__ = (Index('{index}', '{name}'), ...)",
+        ),
+    )
+
+
+def _check_fk(schema: _Schema, column: str, target: str, rule: str) -> CheckResult:
+    check_id = f"schema.fk.{column}"
+    title = f"{column} references {target}.id ON DELETE {rule}"
+    fk = next((f for f in schema.fks if f["constrained_columns"] == [column]), None)
+    problems = []
+    if fk is None:
+        problems.append(f"no foreign key on {column}")
+    else:
+        found_target = f"{fk['referred_table']}.{','.join(fk['referred_columns'])}"
+        if found_target != f"{target}.id":
+            problems.append(f"{column} references {found_target}")
+        ondelete = str((fk.get("options") or {}).get("ondelete") or "NO ACTION").upper()
+        if ondelete != rule:
+            problems.append(f"ON DELETE {ondelete} (missing ON DELETE {rule})")
+    if schema.is_pg():
+        name = (fk or {}).get("name") or f"fk_session_errors_{column}_{target}"
+        drop = f"ALTER TABLE session_errors DROP CONSTRAINT {name}; " if fk else ""
+        ddl = (
+            f"{drop}ALTER TABLE session_errors ADD CONSTRAINT {name} FOREIGN KEY ({column}) "
+            f"REFERENCES {target} (id) ON DELETE {rule}"
+        )
+    else:
+        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL[column])
+    sa = f"mapped_column(Uuid(as_uuid=True), ForeignKey('{target}.id', ondelete='{rule}'))"
+    return _result(
+        check_id,
+        title,
+        problems,
+        f"FOREIGN KEY REFERENCES {target} (id) ON DELETE {rule}",
+        Fix(ddl, sa),
+    )
+
+
+def _check_blank_message(schema: _Schema) -> CheckResult:
+    found = any(re.search(r"\buser_message\b", str(c["sqltext"])) for c in schema.checks)
+    problems = [] if found else ["no CHECK constraint on user_message (blank messages accepted)"]
+    if schema.is_pg():
+        ddl = (
+            "ALTER TABLE session_errors ADD CONSTRAINT ck_session_errors_user_message_not_blank "
+            "CHECK (length(trim(user_message)) > 0)"
+        )
+    else:
+        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL["user_message"])
+    return _result(
+        "schema.check.user_message_not_blank",
+        "a CHECK refuses a blank user_message",
+        problems,
+        "CHECK (length(trim(user_message)) > 0)",
+        Fix(
+            ddl, "CheckConstraint('length(trim(user_message)) > 0', name='user_message_not_blank')"
+        ),
+    )
+
+
+def _check_sqlite_foreign_keys(conn: Connection, *, own_connection: bool) -> CheckResult:
+    title = "the connection enforces foreign keys"
+    if conn.dialect.name != "sqlite":
+        return CheckResult(
+            "sqlite.foreign_keys",
+            title,
+            CheckStatus.SKIP,
+            reason="PostgreSQL always enforces foreign keys",
+        )
+    if own_connection:
+        return CheckResult(
+            "sqlite.foreign_keys",
+            title,
+            CheckStatus.SKIP,
+            reason="checked through a URL, with the checker's own connection (foreign keys ON); "
+            "your engine needs a 'connect' event running PRAGMA foreign_keys=ON: check it with "
+            "sessionerror.check.assert_contract(engine)",
+        )
+    enabled = bool(conn.exec_driver_sql("PRAGMA foreign_keys").scalar())
+    problems = (
+        []
+        if enabled
+        else ["PRAGMA foreign_keys = 0: ON DELETE CASCADE / SET NULL silently do nothing"]
+    )
+    sa = (
+        "@event.listens_for(engine, 'connect') def _fk(dbapi_conn, _): "
+        "dbapi_conn.execute('PRAGMA foreign_keys=ON')  # on the SQLite engine, not Engine"
+    )
+    return _result(
+        "sqlite.foreign_keys",
+        title,
+        problems,
+        "PRAGMA foreign_keys = 1 on every connection",
+        Fix("PRAGMA foreign_keys=ON  (per connection, outside a transaction)", sa),
+    )
+
+
+def run_schema_checks(conn: Connection, *, own_connection: bool = False) -> list[CheckResult]:
+    """Run every schema check on ``conn`` (read-only) and return the results in report order.
+
+    ``own_connection``: the checker opened ``conn`` from a URL, so its PRAGMA says nothing about
+    the application's engine.
+    """
+    schema = _load(conn)
+    results = [_check_tables(schema)]
+    deferred: list[tuple[str, str, Callable[[], CheckResult]]] = [
+        ("schema.columns", "the 12 spec columns exist", lambda: _check_columns(schema)),
+        ("schema.column_types", "columns have compatible types", lambda: _check_types(schema)),
+        ("schema.jsonb", "JSON columns are JSONB", lambda: _check_jsonb(schema)),
+        ("schema.nullability", "NOT NULL where required", lambda: _check_nullability(schema)),
+        (
+            "schema.created_at_default",
+            "created_at has a server default",
+            lambda: _check_created_at_default(schema),
+        ),
+        ("schema.created_at_timezone", "created_at is tz-aware", lambda: _check_timezone(schema)),
+    ]
+    for name in _ENUMS:
+        deferred.append(
+            (f"schema.enum.{name}", f"{name} values", lambda n=name: _check_enum(conn, schema, n))
+        )
+    for name in ("session_id", "error_category", "severity"):
+        deferred.append(
+            (f"schema.index.{name}", f"index on {name}", lambda n=name: _check_index(schema, n))
+        )
+    for column, target, rule in _FKS:
+        deferred.append(
+            (
+                f"schema.fk.{column}",
+                f"{column} foreign key",
+                lambda c=column, t=target, r=rule: _check_fk(schema, c, t, r),
+            )
+        )
+    deferred.append(
+        (
+            "schema.check.user_message_not_blank",
+            "CHECK on user_message",
+            lambda: _check_blank_message(schema),
+        )
+    )
+    for check_id, title, run in deferred:
+        if "session_errors" in schema.tables:
+            results.append(run())
+        else:
+            results.append(
+                CheckResult(check_id, title, CheckStatus.SKIP, reason="no session_errors table")
+            )
+    results.append(_check_sqlite_foreign_keys(conn, own_connection=own_connection))
+    return results
