@@ -65,6 +65,11 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 
+#: ASCII characters str.strip() removes, as SQL expressions for the user_message CHECK.
+_WHITESPACE_CODES = [code for code in range(128) if chr(code).isspace()]
+_pg_whitespace = " || ".join(f"chr({code})" for code in _WHITESPACE_CODES)
+_sqlite_whitespace = f"char({', '.join(str(code) for code in _WHITESPACE_CODES)})"
+
 _REQUIRED = ("error_category", "severity", "operation_stage", "user_message", "recovery_actions")
 
 
@@ -191,14 +196,23 @@ class SessionErrorMixin:
             Index(f"idx_{table}_session_id", "session_id"),
             Index(f"idx_{table}_category", "error_category"),
             Index(f"idx_{table}_severity", "severity"),
-            CheckConstraint("length(trim(user_message)) > 0", name="user_message_not_blank"),
-            CheckConstraint(f"operation_stage IN ({stages})", name="operation_stage_valid"),
+            # trim() alone strips spaces only: strip every ASCII whitespace, as str.strip() does.
             CheckConstraint(
-                "jsonb_typeof(recovery_actions -> 'actions') = 'array'",
+                f"length(btrim(user_message, {_pg_whitespace})) > 0",
+                name="user_message_not_blank",
+            ).ddl_if(dialect="postgresql"),
+            CheckConstraint(
+                f"length(trim(user_message, {_sqlite_whitespace})) > 0",
+                name="user_message_not_blank",
+            ).ddl_if(dialect="sqlite"),
+            CheckConstraint(f"operation_stage IN ({stages})", name="operation_stage_valid"),
+            # A missing 'actions' key gives NULL, and a NULL CHECK passes: coalesce refuses it.
+            CheckConstraint(
+                "coalesce(jsonb_typeof(recovery_actions -> 'actions'), '') = 'array'",
                 name="recovery_actions_list",
             ).ddl_if(dialect="postgresql"),
             CheckConstraint(
-                "json_type(recovery_actions, '$.actions') = 'array'",
+                "coalesce(json_type(recovery_actions, '$.actions'), '') = 'array'",
                 name="recovery_actions_list",
             ).ddl_if(dialect="sqlite"),
             CheckConstraint(
