@@ -306,8 +306,11 @@ class SessionErrorMixin:
         if kwargs.get("session_id") is None and kwargs.get("session") is None:
             missing.insert(0, "session_id")
         if missing:
+            # The spec's messages for these two (§8), whatever else is missing.
             if "user_message" in missing:
                 validate_user_message(None)
+            if "recovery_actions" in missing:
+                validate_recovery_actions(None)
             raise ErrorDataValidationError(
                 f"Missing required field(s): {', '.join(missing)}", field=missing[0]
             )
