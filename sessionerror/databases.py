@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, MetaData, create_engine, inspect
+from sqlalchemy import Engine, MetaData, create_engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from .backends.sqlite import MEMORY, create_sqlite_engine
@@ -34,21 +35,35 @@ class ProvidedDatabase:
     location: str
     #: Sees every statement sent through ``engine`` (for the query-count assertions).
     recorder: StatementRecorder = field(init=False)
+    #: The tables really in the database (reflected once the schema is built).
+    tables: MetaData = field(init=False)
     _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.recorder = StatementRecorder.attach(self.engine)
+        self.tables = MetaData()
+        self.tables.reflect(self.engine)
 
 
-def schema_fingerprint(metadata: MetaData, engine: Engine, setup_path: str | None) -> str:
-    """Hash of the DDL ``metadata`` produces on ``engine``'s dialect (plus the setup callable)."""
+def schema_fingerprint(
+    metadata: MetaData, engine: Engine, setup: Callable[..., Any] | None = None
+) -> str:
+    """Hash of the DDL ``metadata`` produces on ``engine``'s dialect.
+
+    With a setup callable, the source of its module counts instead of the metadata: editing the
+    migrations changes the fingerprint.
+    """
     digest = hashlib.sha256()
+    if setup is not None:
+        digest.update(f"{setup.__module__}:{setup.__qualname__}".encode())
+        source = inspect.getsourcefile(setup)
+        if source:
+            digest.update(Path(source).read_bytes())
+        return digest.hexdigest()[:16]
     for table in metadata.sorted_tables:
         digest.update(str(CreateTable(table).compile(dialect=engine.dialect)).encode())
         for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
             digest.update(str(CreateIndex(index).compile(dialect=engine.dialect)).encode())
-    if setup_path:
-        digest.update(setup_path.encode())
     return digest.hexdigest()[:16]
 
 
@@ -124,7 +139,7 @@ class DatabaseProvisioner:
             return ProvidedDatabase("sqlite", engine, "sqlite:// (in memory)")
         if self.config.reuse_schema and self.cache_dir is not None:
             probe = create_sqlite_engine(MEMORY)
-            fingerprint = schema_fingerprint(self.metadata, probe, self.config.schema_setup_path)
+            fingerprint = schema_fingerprint(self.metadata, probe, setup)
             probe.dispose()
             path = self.cache_dir / f"sqlite-{fingerprint}-{self.worker}.db"
             for stale in self.cache_dir.glob(f"sqlite-*-{self.worker}.db"):
@@ -142,10 +157,12 @@ class DatabaseProvisioner:
         return database
 
     def _reuse_or_build(self, engine: Engine, setup: Callable[..., Any] | None) -> None:
-        existing = set(inspect(engine).get_table_names())
-        if existing and all(table.name in existing for table in self.metadata.sorted_tables):
+        # Schema builds are transactional, so any table at all means a complete earlier build.
+        existing = MetaData()
+        existing.reflect(engine)
+        if existing.tables:
             with engine.begin() as connection:  # a killed run may have left committed rows
-                delete_all_rows(connection, self.metadata)
+                delete_all_rows(connection, existing)
         else:
             build_schema(engine, self.metadata, setup)
 

@@ -21,6 +21,7 @@ from .state import get_state
 __all__ = [
     "MarkerOptions",
     "marker_options",
+    "marker_options_key",
     "sessionerror_assert_max_queries",
     "sessionerror_assert_num_queries",
     "sessionerror_backend",
@@ -60,6 +61,10 @@ class MarkerOptions:
     def __init__(self, committed: bool, datasets: tuple[str, ...]) -> None:
         self.committed = committed
         self.datasets = datasets
+
+
+#: Where ``pytest_runtest_setup`` leaves the validated options for the fixtures.
+marker_options_key = pytest.StashKey[MarkerOptions]()
 
 
 def marker_options(node: pytest.Item) -> MarkerOptions:
@@ -170,7 +175,6 @@ def sessionerror_connection(sessionerror_engine: Engine) -> Iterator[Connection]
 def sessionerror_db(
     request: pytest.FixtureRequest,
     sessionerror_database: ProvidedDatabase,
-    sessionerror_databases: DatabaseProvisioner,
 ) -> Iterator[Session]:
     """ORM session for the test; everything it does is rolled back afterwards.
 
@@ -179,10 +183,10 @@ def sessionerror_db(
     the test instead. The session is bound for ``SessionError``'s class methods and the factories;
     ``@pytest.mark.sessionerror_data("name")`` loads a data set into it first.
     """
-    options = marker_options(request.node)  # type: ignore[arg-type]
+    options = request.node.stash.get(marker_options_key, None) or marker_options(request.node)
     scope: AbstractContextManager[Session]
     if options.committed:
-        scope = committed_session(sessionerror_database.engine, sessionerror_databases.metadata)
+        scope = committed_session(sessionerror_database.engine, sessionerror_database.tables)
     else:
         connection: Connection = request.getfixturevalue("sessionerror_connection")
         scope = rolled_back_session(connection)

@@ -83,12 +83,14 @@ def pytest_configure(config: pytest.Config) -> None:
     """Resolve the settings and, if PostgreSQL is wanted, the server (once per run)."""
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     state = PluginState(config=_settings(config))
+    if workerinput is not None:
+        state.worker = str(workerinput.get("workerid", "main"))
     config.stash[state_key] = state
     config.add_cleanup(lambda: _run_cleanups(state))
     if not state.config.wants_postgres:
         return
-    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
         _adopt_controller_postgres(state, workerinput)
     else:
@@ -187,6 +189,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Validate sessionerror marker arguments on every test, used fixtures or not."""
-    from .fixtures import marker_options
+    from .fixtures import marker_options, marker_options_key
 
-    marker_options(item)
+    item.stash[marker_options_key] = marker_options(item)

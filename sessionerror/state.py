@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ class PluginState:
 
     config: SessionErrorConfig
     #: "main" without xdist, else the worker id ("gw0", ...).
-    worker: str = field(default_factory=lambda: os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    worker: str = "main"
     postgres: PostgresServer | None = None
     #: Why PostgreSQL is unavailable (one line), when it is.
     postgres_problem: str | None = None

@@ -1,0 +1,34 @@
+"""Helpers for driving the plugin through pytester, the way a user's project runs it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+
+#: The real server the project's tests use (the CI sets SESSIONERROR_POSTGRES_URL).
+SERVER_URL = os.environ.get(
+    "SESSIONERROR_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
+
+RunPytest = Callable[..., pytest.RunResult]
+
+
+@pytest.fixture
+def server_url() -> str:
+    """URL of the real PostgreSQL server the kit may create its databases on."""
+    return SERVER_URL
+
+
+@pytest.fixture
+def run_pytest(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> RunPytest:
+    """Run pytest in a subprocess with a clean sessionerror environment (no inherited settings)."""
+    for name in list(os.environ):
+        if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
+            monkeypatch.delenv(name)
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:xdist", *args)
+
+    return run

@@ -1,0 +1,253 @@
+"""Every option through the CLI and the ini file; help, fixtures listing and the run header."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from sessionerror.config import OPTIONS
+
+RunPytest = Callable[..., pytest.RunResult]
+
+BACKEND_PROBE = """
+def test_probe(sessionerror_backend, sessionerror_engine):
+    assert sessionerror_engine.dialect.name == sessionerror_backend
+"""
+
+
+def test_help_shows_the_option_group_with_every_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(["*sessionerror: SessionError test databases*"])
+    for option in OPTIONS:
+        result.stdout.fnmatch_lines([f"*{option.cli}*"])
+        result.stdout.fnmatch_lines([f"*{option.ini} (*"])
+
+
+def test_fixtures_listing_documents_every_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--fixtures")
+    lines = result.stdout.lines
+    for name in (
+        "sessionerror_db",
+        "sessionerror_engine",
+        "sessionerror_connection",
+        "sessionerror_backend",
+        "sessionerror_assert_max_queries",
+        "sessionerror_assert_num_queries",
+        "sessionerror_config",
+        "sessionerror_database",
+        "sessionerror_databases",
+    ):
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"{name} "))
+        docstring = lines[index + 1].strip()
+        assert docstring and docstring != "no docstring available", name
+
+
+@pytest.mark.parametrize("via", ["cli", "ini", "env"])
+@pytest.mark.parametrize(
+    ("value", "expected_ids"),
+    [
+        ("sqlite", ["sqlite"]),
+        ("postgresql", ["postgresql"]),
+        ("all", ["sqlite", "postgresql"]),
+    ],
+)
+def test_backend_option(
+    pytester: pytest.Pytester,
+    run_pytest: RunPytest,
+    server_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    via: str,
+    value: str,
+    expected_ids: list[str],
+) -> None:
+    pytester.makepyfile(BACKEND_PROBE)
+    args = ["-v", "--sessionerror-postgres-url", server_url]
+    if via == "cli":
+        args += ["--sessionerror-backend", value]
+    elif via == "ini":
+        pytester.makeini(f"[pytest]\nsessionerror_backend = {value}\n")
+    else:
+        monkeypatch.setenv("SESSIONERROR_BACKEND", value)
+    result = run_pytest(*args)
+    result.assert_outcomes(passed=len(expected_ids))
+    result.stdout.fnmatch_lines([f"*test_probe[[]{name}[]] PASSED*" for name in expected_ids])
+    result.stdout.fnmatch_lines([f"sessionerror: backends {', '.join(expected_ids)}"])
+
+
+def test_precedence_cli_over_env_over_ini(
+    pytester: pytest.Pytester,
+    run_pytest: RunPytest,
+    server_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytester.makepyfile(BACKEND_PROBE)
+    pytester.makeini("[pytest]\nsessionerror_backend = postgresql\n")
+    monkeypatch.setenv("SESSIONERROR_BACKEND", "all")
+    result = run_pytest("-v", "--sessionerror-postgres-url", server_url)
+    result.assert_outcomes(passed=2)  # env beats ini
+    result = run_pytest("-v", "--sessionerror-backend", "sqlite")
+    result.assert_outcomes(passed=1)  # CLI beats env
+    result.stdout.fnmatch_lines(["*test_probe[[]sqlite[]] PASSED*"])
+
+
+def test_marks_select_a_backend(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+) -> None:
+    pytester.makepyfile(BACKEND_PROBE)
+    common = ("-v", "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    only_pg = run_pytest(*common, "-m", "postgresql")
+    only_pg.assert_outcomes(passed=1, deselected=1)
+    only_pg.stdout.fnmatch_lines(["*test_probe[[]postgresql[]] PASSED*"])
+    only_sqlite = run_pytest(*common, "-k", "sqlite")
+    only_sqlite.assert_outcomes(passed=1, deselected=1)
+
+
+def test_bad_option_values_are_clear_usage_errors(
+    pytester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    pytester.makepyfile(BACKEND_PROBE)
+    pytester.makeini("[pytest]\nsessionerror_backend = mysql\n")
+    result = run_pytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*sessionerror_backend='mysql' is unknown: use sqlite, postgresql or all*"]
+    )
+    pytester.makeini("[pytest]\nsessionerror_reuse_schema = maybe\n")
+    result = run_pytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*sessionerror_reuse_schema='maybe' is not a boolean*"])
+
+
+@pytest.mark.parametrize("via", ["cli", "ini"])
+def test_sqlite_memory_path(pytester: pytest.Pytester, run_pytest: RunPytest, via: str) -> None:
+    pytester.makepyfile(
+        """
+        def test_memory(sessionerror_engine):
+            assert sessionerror_engine.url.database in (None, "", ":memory:")
+        """
+    )
+    if via == "cli":
+        result = run_pytest("--sessionerror-sqlite-path", ":memory:")
+    else:
+        pytester.makeini("[pytest]\nsessionerror_sqlite_path = :memory:\n")
+        result = run_pytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_sqlite_file_is_per_worker_with_foreign_keys_on(
+    pytester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    pytester.makepyfile(
+        """
+        from sqlalchemy import text
+
+        def test_file(sessionerror_engine, sessionerror_connection):
+            assert sessionerror_engine.url.database.endswith("sessionerror-main.db")
+            fk = sessionerror_connection.execute(text("PRAGMA foreign_keys")).scalar()
+            assert fk == 1
+        """
+    )
+    run_pytest().assert_outcomes(passed=1)
+
+
+CUSTOM_SCHEMA = """
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+metadata = MetaData()
+widgets = Table("widgets", metadata, Column("id", Integer, primary_key=True),
+                Column("name", String(20)))
+
+def build(connection):
+    from pathlib import Path
+    marker = Path(__file__).with_name("setup_calls.txt")
+    marker.write_text(marker.read_text() + "x" if marker.exists() else "x")
+    metadata.create_all(connection)
+"""
+
+CUSTOM_SCHEMA_TEST = """
+from sqlalchemy import inspect
+
+def test_tables(sessionerror_engine):
+    assert set(inspect(sessionerror_engine).get_table_names()) == {"widgets"}
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("via", ["cli", "ini"])
+def test_custom_metadata(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, via: str, backend: str
+) -> None:
+    pytester.makepyfile(myschema=CUSTOM_SCHEMA, test_custom=CUSTOM_SCHEMA_TEST)
+    pytester.syspathinsert()
+    common = ["--sessionerror-backend", backend, "--sessionerror-postgres-url", server_url]
+    if via == "cli":
+        result = run_pytest(*common, "--sessionerror-metadata", "myschema:metadata")
+    else:
+        pytester.makeini("[pytest]\nsessionerror_metadata = myschema:metadata\n")
+        result = run_pytest(*common)
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("via", ["cli", "ini"])
+def test_schema_setup_callable_replaces_create_all(
+    pytester: pytest.Pytester, run_pytest: RunPytest, via: str
+) -> None:
+    pytester.makepyfile(myschema=CUSTOM_SCHEMA, test_custom=CUSTOM_SCHEMA_TEST)
+    pytester.syspathinsert()
+    # The reference metadata stays configured: only the setup callable decides the tables.
+    if via == "cli":
+        result = run_pytest("--sessionerror-schema-setup", "myschema:build")
+    else:
+        pytester.makeini("[pytest]\nsessionerror_schema_setup = myschema:build\n")
+        result = run_pytest()
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "setup_calls.txt").read_text() == "x"
+
+
+def test_bad_metadata_path_names_the_problem(
+    pytester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    pytester.makepyfile(BACKEND_PROBE)
+    result = run_pytest("--sessionerror-metadata", "nosuchmodule:Base.metadata")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*sessionerror_metadata='nosuchmodule:Base.metadata'*cannot import*"]
+    )
+
+
+@pytest.mark.parametrize("via", ["cli", "ini"])
+def test_reuse_schema_skips_rebuild_until_the_schema_changes(
+    pytester: pytest.Pytester, run_pytest: RunPytest, via: str
+) -> None:
+    pytester.makepyfile(myschema=CUSTOM_SCHEMA, test_custom=CUSTOM_SCHEMA_TEST)
+    pytester.syspathinsert()
+    args = ["-p", "cacheprovider", "--sessionerror-schema-setup", "myschema:build"]
+    if via == "cli":
+        args.append("--sessionerror-reuse-schema")
+    else:
+        pytester.makeini("[pytest]\nsessionerror_reuse_schema = true\n")
+    calls = pytester.path / "setup_calls.txt"
+    run_pytest(*args).assert_outcomes(passed=1)
+    run_pytest(*args).assert_outcomes(passed=1)
+    assert calls.read_text() == "x", "an unchanged schema must not be rebuilt"
+    pytester.makepyfile(
+        myschema=CUSTOM_SCHEMA.replace('Column("name", String(20))', 'Column("name", String(40))')
+    )
+    run_pytest(*args).assert_outcomes(passed=1)
+    assert calls.read_text() == "xx", "a changed schema must be rebuilt"
+
+
+def test_header_names_the_postgres_source(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+) -> None:
+    pytester.makepyfile(BACKEND_PROBE)
+    result = run_pytest(
+        "--sessionerror-backend",
+        "postgresql",
+        "--sessionerror-postgres-url",
+        server_url.replace("postgres@", "postgres:hunter2@"),
+    )
+    result.stdout.fnmatch_lines(["sessionerror: postgresql from *127.0.0.1:5432*"])
+    assert "hunter2" not in result.stdout.str() + result.stderr.str()
