@@ -187,13 +187,17 @@ def connect_url(url: str) -> Engine:
             f"unsupported database {masked}: only SQLite and PostgreSQL are supported"
         )
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-        if not database.startswith("file:") and not os.path.exists(database):
-            engine.dispose()
-            raise DatabaseUnavailableError(
-                f"cannot open {masked}: file {database!r} does not exist "
-                "(sessionerror never creates it). Fix: pass the path of your existing database"
-            )
+    if (
+        engine.dialect.name == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not database.startswith("file:")
+        and not os.path.exists(database)
+    ):
+        engine.dispose()
+        raise DatabaseUnavailableError(
+            f"cannot open {masked}: file {database!r} does not exist "
+            "(sessionerror never creates it). Fix: pass the path of your existing database"
+        )
     if engine.dialect.name == "sqlite":
         from sqlalchemy import event
 

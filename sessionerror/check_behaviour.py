@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import column, exists, func, inspect, insert, select, table
+from sqlalchemy import column, exists, func, insert, inspect, select, table
 from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import DBAPIError
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from .enums import ErrorCategory, ErrorSeverity, enum_values
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-__all__ = ["COLUMNS", "run_schema_checks"]
+__all__ = ["COLUMNS", "SCHEMA_CHECK_IDS", "run_schema_checks"]
 
 #: The 12 spec columns of ``session_errors``, in spec order.
 COLUMNS = (
@@ -38,6 +37,26 @@ COLUMNS = (
     "technical_details",
     "error_code",
     "created_at",
+)
+#: Ids of the schema checks, in report order.
+SCHEMA_CHECK_IDS = (
+    "schema.tables",
+    "schema.columns",
+    "schema.column_types",
+    "schema.jsonb",
+    "schema.nullability",
+    "schema.created_at_default",
+    "schema.created_at_timezone",
+    "schema.enum.error_category",
+    "schema.enum.severity",
+    "schema.index.session_id",
+    "schema.index.error_category",
+    "schema.index.severity",
+    "schema.fk.session_id",
+    "schema.fk.related_file_id",
+    "schema.fk.related_ticket_id",
+    "schema.check.user_message_not_blank",
+    "sqlite.foreign_keys",
 )
 _UUID = ("id", "session_id", "related_file_id", "related_ticket_id")
 _JSON = ("recovery_actions", "technical_details")
@@ -154,11 +173,11 @@ def _load(conn: Connection) -> _Schema:
             return _Schema(conn.dialect.name, tables, {}, {}, [], [], [])
         columns = {c["name"]: dict(c) for c in insp.get_columns("session_errors")}
         checks = [dict(c) for c in insp.get_check_constraints("session_errors")]
-        indexes = [list(i["column_names"]) for i in insp.get_indexes("session_errors")]
+        indexes = [[str(c) for c in i["column_names"]] for i in insp.get_indexes("session_errors")]
         pk = insp.get_pk_constraint("session_errors").get("constrained_columns") or []
         uniques = insp.get_unique_constraints("session_errors")
         fks = [dict(f) for f in insp.get_foreign_keys("session_errors")]
-    indexes += [list(pk)] + [list(u["column_names"]) for u in uniques]
+    indexes += [[str(c) for c in pk]] + [[str(c) for c in u["column_names"]] for u in uniques]
     declared: dict[str, str] = {}
     if conn.dialect.name == "sqlite":
         rows = conn.exec_driver_sql("PRAGMA table_info(session_errors)").all()
@@ -360,7 +379,7 @@ def _check_timezone(schema: _Schema) -> CheckResult:
         )
     problems = []
     if "created_at" in schema.columns:
-        kind, shown = _kind(schema, "created_at")
+        shown = _kind(schema, "created_at")[1]
         if shown != "timestamptz":
             problems.append(f"created_at is {shown} (naive: the offset is lost)")
     ddl = (
@@ -549,47 +568,23 @@ def run_schema_checks(conn: Connection, *, own_connection: bool = False) -> list
     """
     schema = _load(conn)
     results = [_check_tables(schema)]
-    deferred: list[tuple[str, str, Callable[[], CheckResult]]] = [
-        ("schema.columns", "the 12 spec columns exist", lambda: _check_columns(schema)),
-        ("schema.column_types", "columns have compatible types", lambda: _check_types(schema)),
-        ("schema.jsonb", "JSON columns are JSONB", lambda: _check_jsonb(schema)),
-        ("schema.nullability", "NOT NULL where required", lambda: _check_nullability(schema)),
-        (
-            "schema.created_at_default",
-            "created_at has a server default",
-            lambda: _check_created_at_default(schema),
-        ),
-        ("schema.created_at_timezone", "created_at is tz-aware", lambda: _check_timezone(schema)),
-    ]
-    for name in _ENUMS:
-        deferred.append(
-            (f"schema.enum.{name}", f"{name} values", lambda n=name: _check_enum(conn, schema, n))
-        )
-    for name in ("session_id", "error_category", "severity"):
-        deferred.append(
-            (f"schema.index.{name}", f"index on {name}", lambda n=name: _check_index(schema, n))
-        )
-    for column, target, rule in _FKS:
-        deferred.append(
-            (
-                f"schema.fk.{column}",
-                f"{column} foreign key",
-                lambda c=column, t=target, r=rule: _check_fk(schema, c, t, r),
-            )
-        )
-    deferred.append(
-        (
-            "schema.check.user_message_not_blank",
-            "CHECK on user_message",
-            lambda: _check_blank_message(schema),
-        )
-    )
-    for check_id, title, run in deferred:
-        if "session_errors" in schema.tables:
-            results.append(run())
-        else:
-            results.append(
-                CheckResult(check_id, title, CheckStatus.SKIP, reason="no session_errors table")
-            )
+    if "session_errors" not in schema.tables:
+        results += [
+            CheckResult(check_id, check_id, CheckStatus.SKIP, reason="no session_errors table")
+            for check_id in SCHEMA_CHECK_IDS[1:-1]
+        ]
+    else:
+        results += [
+            _check_columns(schema),
+            _check_types(schema),
+            _check_jsonb(schema),
+            _check_nullability(schema),
+            _check_created_at_default(schema),
+            _check_timezone(schema),
+            *(_check_enum(conn, schema, name) for name in _ENUMS),
+            *(_check_index(schema, name) for name in ("session_id", "error_category", "severity")),
+            *(_check_fk(schema, column, target, rule) for column, target, rule in _FKS),
+            _check_blank_message(schema),
+        ]
     results.append(_check_sqlite_foreign_keys(conn, own_connection=own_connection))
     return results

@@ -12,7 +12,7 @@ import re
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -64,10 +64,8 @@ def _plain(key: str, value: Any) -> Any:
     if isinstance(value, str) and (key == "id" or key.endswith("_id")) and _HEX_UUID.match(value):
         return str(uuid.UUID(value))
     if key in _JSON_COLUMNS and isinstance(value, str | bytes):
-        try:
+        with suppress(ValueError):
             value = json.loads(value)
-        except ValueError:
-            pass
     if key == "technical_details":
         return redact(value)
     if isinstance(value, datetime):

@@ -56,6 +56,7 @@ def ddl(
     ts = "TIMESTAMPTZ" if pg else "DATETIME"
     now = "now()" if pg else "CURRENT_TIMESTAMP"
     check = ",\n  CONSTRAINT message_not_blank CHECK (length(trim(user_message)) > 0)"
+    tail = check if message_check else ""
     statements = []
     if pg:
         statements += [
@@ -68,7 +69,9 @@ def ddl(
         category_col = (
             f"error_category VARCHAR(14) NOT NULL CHECK (error_category IN ({_quoted(categories)}))"
         )
-        severity_col = "severity VARCHAR(8) NOT NULL CHECK (severity IN ('blocking', 'warning', 'info'))"
+        severity_col = (
+            "severity VARCHAR(8) NOT NULL CHECK (severity IN ('blocking', 'warning', 'info'))"
+        )
     statements += [
         f"""CREATE TABLE sessions (
   id {uuid_t} PRIMARY KEY,
@@ -97,7 +100,7 @@ def ddl(
   recovery_actions {json_type if pg else "JSON"} NOT NULL,
   technical_details {json_type if pg else "JSON"} NOT NULL,
   error_code VARCHAR(64),
-  created_at {created_at_type if pg else "DATETIME"} NOT NULL DEFAULT {now}{check if message_check else ""})""",
+  created_at {created_at_type if pg else "DATETIME"} NOT NULL DEFAULT {now}{tail})""",
         *indexes,
     ]
     return statements
@@ -266,8 +269,7 @@ def count_rows(url: str) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             return {
-                t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
-                for t in TABLES
+                t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in TABLES
             }
     finally:
         engine.dispose()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from broken_schemas import BROKEN, Broken, ddl, make_engine, run_ddl
 
 from sessionerror.check import CheckStatus, assert_contract, run_checks
-
-from broken_schemas import BROKEN, Broken, ddl, make_engine, run_ddl
 
 
 def _dialect(url: str) -> str:
