@@ -110,7 +110,8 @@ def sessionerror_databases(
 ) -> Iterator[DatabaseProvisioner]:
     """This worker's test databases, one per backend, created on first use, removed at the end."""
     state = get_state(pytestconfig)
-    cache_dir = pytestconfig.cache.mkdir("sessionerror") if pytestconfig.cache else None
+    cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
+    cache_dir = cache.mkdir("sessionerror") if cache is not None else None
     provisioner = DatabaseProvisioner(
         state.config,
         worker=state.worker,

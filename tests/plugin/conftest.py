@@ -28,7 +28,10 @@ def run_pytest(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Ru
         if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
             monkeypatch.delenv(name)
 
-    def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:xdist", *args)
+    def run(*args: str, random_order: bool = False) -> pytest.RunResult:
+        order = (
+            ("-p", "randomly", "-p", "no:cacheprovider") if random_order else ("-p", "no:randomly")
+        )
+        return pytester.runpytest_subprocess(*order, "-p", "no:xdist", *args)
 
     return run
