@@ -1,0 +1,127 @@
+"""The example scripts and the scenario functions behind them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, func, inspect, select
+
+from sessionerror.models import Base
+from sessionerror.scenarios import SCENARIOS, engine_from_url
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+FK_DEPENDENT = ("cascade", "set_null", "cleanup_7_day")
+
+
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+        return {
+            table.name: int(
+                connection.execute(select(func.count()).select_from(table)).scalar_one()
+            )
+            for table in Base.metadata.sorted_tables
+            if table.name in names
+        }
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_script_passes_on_the_default_sqlite(name: str) -> None:
+    done = run_script(name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Scenario: ")
+    assert "[ok]" in done.stdout and "[FAILED]" not in done.stdout
+    assert "Result: PASSED" in done.stdout
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("name", FK_DEPENDENT)
+def test_script_fails_loudly_with_sqlite_foreign_keys_off(name: str) -> None:
+    done = run_script(name, "--sqlite-foreign-keys-off")
+    assert done.returncode == 1, done.stdout
+    assert "[FAILED]" in done.stdout and "Result: FAILED" in done.stdout
+    assert "PRAGMA foreign_keys=ON" in done.stdout
+
+
+@pytest.mark.parametrize("name", FK_DEPENDENT)
+def test_scenario_on_a_plain_sqlite_engine_is_not_ok(name: str, tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'plain.db'}")  # no PRAGMA foreign_keys
+    try:
+        result = SCENARIOS[name](engine)
+    finally:
+        engine.dispose()
+    assert result.ok is False
+    assert any("foreign keys are not enforced" in line for line in result.lines)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_function_on_the_plugin_database_leaves_it_unchanged(
+    sessionerror_engine: Engine, name: str
+) -> None:
+    before = row_counts(sessionerror_engine)
+    result = SCENARIOS[name](sessionerror_engine)
+    assert result.ok, result.report()
+    assert row_counts(sessionerror_engine) == before
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_script_with_db_url_leaves_the_database_unchanged(
+    sessionerror_engine: Engine, name: str
+) -> None:
+    url = sessionerror_engine.url.render_as_string(hide_password=False)
+    before = row_counts(sessionerror_engine)
+    done = run_script(name, "--db", url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"database: {sessionerror_engine.dialect.name}" in done.stdout
+    assert row_counts(sessionerror_engine) == before
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("sessionerror_backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_script_with_bare_postgresql_url_creates_nothing(
+    sessionerror_engine: Engine, sessionerror_backend: str, name: str
+) -> None:
+    url = sessionerror_engine.url.set(drivername="postgresql")
+    # An empty database of the same server: the schema is created inside the rolled-back
+    # transaction, so afterwards there must be no table and no enum type.
+    with sessionerror_engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}_empty"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{url.database}_empty"')
+    empty = url.set(database=f"{url.database}_empty")
+    try:
+        done = run_script(name, "--db", empty.render_as_string(hide_password=False))
+        assert done.returncode == 0, done.stdout + done.stderr
+        check = engine_from_url(empty.render_as_string(hide_password=False))
+        try:
+            inspector = inspect(check)
+            assert inspector.get_table_names() == []
+            assert inspector.get_enums() == []
+        finally:
+            check.dispose()
+    finally:
+        with sessionerror_engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}_empty"')
+
+
+def test_engine_from_url_names_the_psycopg2_driver() -> None:
+    engine = engine_from_url("postgresql://user@db.example/app")
+    try:
+        assert engine.url.drivername == "postgresql+psycopg2"
+    finally:
+        engine.dispose()
