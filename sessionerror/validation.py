@@ -56,8 +56,7 @@ def validate_user_message(value: object) -> str:
     """Require a non-blank user-facing message (spec §8)."""
     if not isinstance(value, str) or len(value.strip()) == 0:
         raise _fail("Error must have user-friendly message", "user_message")
-    if "\x00" in value:
-        raise _fail("Invalid user_message: NUL characters cannot be stored", "user_message")
+    _require_storable_text(value, "user_message")
     return value
 
 
@@ -93,11 +92,12 @@ def validate_error_code(value: object) -> str | None:
     """Allow None or a non-blank string of at most 64 characters."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 64 or "\x00" in value:
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
         raise _fail(
             "Invalid error_code: expected None or a non-blank string of at most 64 characters",
             "error_code",
         )
+    _require_storable_text(value, "error_code")
     return value
 
 
@@ -132,14 +132,27 @@ def _require_string_keys(value: object, field: str) -> None:
                 raise _fail(
                     f"Invalid {field}: JSON object keys must be strings, got {key!r}", field
                 )
+            _require_storable_text(key, field)
             _require_string_keys(item, field)
     elif isinstance(value, list):
         for item in value:
             _require_string_keys(item, field)
     elif isinstance(value, float) and not math.isfinite(value):
         raise _fail(f"Invalid {field}: {value} is not valid JSON", field)
-    elif isinstance(value, str) and "\x00" in value:
+    elif isinstance(value, str):
+        _require_storable_text(value, field)
+
+
+def _require_storable_text(value: str, field: str) -> None:
+    """Refuse what no backend can store: NUL, and lone surrogates (not encodable as UTF-8)."""
+    if "\x00" in value:
         raise _fail(f"Invalid {field}: NUL characters cannot be stored", field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _fail(
+            f"Invalid {field}: lone surrogate characters cannot be stored as UTF-8", field
+        ) from None
 
 
 def _refuse(obj: object) -> Any:
