@@ -65,6 +65,9 @@ BAD_DETAILS: list[Any] = [
     {"nested": {"deep": [_Opaque()]}},
     {"nul": "a\x00b"},
     {"raw": b"bytes"},
+    {"key\x00": 1},
+    {"\udcff": 1},
+    {"trace": ["ok", "lone \ud800"]},
 ]
 
 
@@ -129,7 +132,24 @@ def test_ids_must_be_uuids(parents: Parents, field: str) -> None:
         SessionError(**fields)
 
 
-@pytest.mark.parametrize("code", ["", "  ", "x" * 65, 42, "a\x00b"])
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("user_message", "a\x00b", "NUL"),
+        ("user_message", "bad \ud800", "surrogate"),
+        ("recovery_actions", {"actions": ["Retry \udcff"]}, "surrogate"),
+        ("recovery_actions", {"actions": ["Retry"], "k\x00": 1}, "NUL"),
+    ],
+)
+def test_text_no_backend_can_store_is_refused(
+    parents: Parents, field: str, value: Any, fragment: str
+) -> None:
+    with pytest.raises(ErrorDataValidationError, match=fragment) as info:
+        SessionError(**valid_fields(parents.session.id, **{field: value}))
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("code", ["", "  ", "x" * 65, 42, "a\x00b", "E\ud800"])
 def test_bad_error_code(parents: Parents, code: Any) -> None:
     with pytest.raises(ErrorDataValidationError, match="Invalid error_code"):
         SessionError(**valid_fields(parents.session.id, error_code=code))
