@@ -134,7 +134,7 @@ def _require_string_keys(value: object, field: str) -> None:
                 )
             _require_storable_text(key, field)
             _require_string_keys(item, field)
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for item in value:
             _require_string_keys(item, field)
     elif isinstance(value, float) and not math.isfinite(value):

@@ -68,6 +68,8 @@ BAD_DETAILS: list[Any] = [
     {"key\x00": 1},
     {"\udcff": 1},
     {"trace": ["ok", "lone \ud800"]},
+    {"pair": ("X-Trace", "a\x00b")},
+    {"pairs": [("k", float("nan"))]},
 ]
 
 
