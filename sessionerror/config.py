@@ -11,9 +11,10 @@ import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import MetaData
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
 
 __all__ = [
     "BACKENDS",
@@ -178,6 +179,8 @@ class SessionErrorConfig:
 
     def load_metadata(self) -> MetaData:
         """Import the configured MetaData."""
+        from sqlalchemy import MetaData
+
         metadata = load_object(self.metadata_path, source="sessionerror_metadata")
         if not isinstance(metadata, MetaData):
             raise ValueError(

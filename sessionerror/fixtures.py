@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Connection, Engine, MetaData
-from sqlalchemy.orm import Session
 
-from .config import Backend, SessionErrorConfig
-from .databases import DatabaseProvisioner, ProvidedDatabase
-from .errors import BackendUnavailableError
-from .isolation import committed_session, rolled_back_session
-from .querycount import assert_queries
 from .state import get_state
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a fixture first runs, not when pytest starts.
+    from sqlalchemy import Connection, Engine, MetaData
+    from sqlalchemy.orm import Session
+
+    from .config import Backend, SessionErrorConfig
+    from .databases import DatabaseProvisioner, ProvidedDatabase
 
 __all__ = [
     "MarkerOptions",
@@ -109,6 +109,8 @@ def sessionerror_databases(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DatabaseProvisioner]:
     """This worker's test databases, one per backend, created on first use, removed at the end."""
+    from .databases import DatabaseProvisioner
+
     state = get_state(pytestconfig)
     cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
     cache_dir = cache.mkdir("sessionerror") if cache is not None else None
@@ -138,6 +140,8 @@ def sessionerror_backend(request: pytest.FixtureRequest) -> Backend:
 def _provided(
     provisioner: DatabaseProvisioner, backend: Backend, config: pytest.Config
 ) -> ProvidedDatabase:
+    from .errors import BackendUnavailableError
+
     try:
         return provisioner.get(backend)
     except BackendUnavailableError as exc:
@@ -184,6 +188,8 @@ def sessionerror_db(
     the test instead. The session is bound for ``SessionError``'s class methods and the factories;
     ``@pytest.mark.sessionerror_data("name")`` loads a data set into it first.
     """
+    from .isolation import committed_session, rolled_back_session
+
     options = request.node.stash.get(marker_options_key, None) or marker_options(request.node)
     scope: AbstractContextManager[Session]
     if options.committed:
@@ -206,6 +212,7 @@ QueryAssertion = Callable[[int], AbstractContextManager[list[str]]]
 @pytest.fixture
 def sessionerror_assert_max_queries(sessionerror_database: ProvidedDatabase) -> QueryAssertion:
     """``with sessionerror_assert_max_queries(n):`` fails, listing them, if > n statements run."""
+    from .querycount import assert_queries
 
     def assert_max(limit: int) -> AbstractContextManager[list[str]]:
         return assert_queries(sessionerror_database.recorder, limit)
@@ -216,6 +223,7 @@ def sessionerror_assert_max_queries(sessionerror_database: ProvidedDatabase) -> 
 @pytest.fixture
 def sessionerror_assert_num_queries(sessionerror_database: ProvidedDatabase) -> QueryAssertion:
     """``with sessionerror_assert_num_queries(n):`` fails unless exactly n statements run."""
+    from .querycount import assert_queries
 
     def assert_exact(limit: int) -> AbstractContextManager[list[str]]:
         return assert_queries(sessionerror_database.recorder, limit, exact=True)
@@ -243,6 +251,8 @@ def sessionerror_engine_factory(
     def engine_fixture(
         request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     ) -> Iterator[Engine]:
+        from .databases import DatabaseProvisioner
+
         state = get_state(request.config)
         chosen: Backend = backend or request.getfixturevalue("sessionerror_backend")
         provisioner = DatabaseProvisioner(
@@ -271,6 +281,10 @@ def sessionerror_db_factory(engine: str, *, committed: bool = False) -> Any:
 
     @pytest.fixture
     def db_fixture(request: pytest.FixtureRequest) -> Iterator[Session]:
+        from sqlalchemy import MetaData
+
+        from .isolation import committed_session, rolled_back_session
+
         bound: Engine = request.getfixturevalue(engine)
         if committed:
             metadata = MetaData()
