@@ -1,0 +1,190 @@
+"""SessionErrorRepository.record against real database faults (spec §8, meta-level categories)."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sessionerror.backends.sqlite import create_sqlite_engine
+from sessionerror.enums import ErrorCategory
+from sessionerror.errors import (
+    ErrorDataValidationError,
+    StorageTimeoutError,
+    StorageUnavailableError,
+)
+from sessionerror.models import Base, SessionError, WorkflowSession
+from sessionerror.repository import SessionErrorRepository
+
+from .conftest import Parents, count_errors, make_parents
+
+RECORD: dict[str, Any] = {
+    "category": "temporary",
+    "severity": "warning",
+    "stage": "jira_export",
+    "user_message": "Jira did not answer in time",
+    "recovery_actions": ["Wait a minute", "Export again"],
+    "technical_details": {"status": 504},
+    "error_code": "JIRA_TIMEOUT",
+}
+
+
+def _skip_unless_postgresql(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("needs a real PostgreSQL server")
+
+
+# -- the normal path ----------------------------------------------------------------------
+
+
+def test_record_stores_and_flushes_without_committing(
+    sessionerror_db: Session, parents: Parents
+) -> None:
+    before = count_errors(sessionerror_db)
+    error = SessionErrorRepository(sessionerror_db).record(
+        session_id=parents.session.id, related_file_id=parents.file.id, **RECORD
+    )
+    assert isinstance(error, SessionError)
+    assert count_errors(sessionerror_db) == before + 1
+    assert error.recovery_actions == {"actions": ["Wait a minute", "Export again"]}
+    assert error.get_recovery_action_list() == ["Wait a minute", "Export again"]
+    assert error.related_file_id == parents.file.id
+    assert sessionerror_db.in_transaction()
+
+
+def test_record_with_invalid_data_writes_nothing(
+    sessionerror_db: Session, parents: Parents
+) -> None:
+    before = count_errors(sessionerror_db)
+    with pytest.raises(ErrorDataValidationError, match="user-friendly"):
+        SessionErrorRepository(sessionerror_db).record(
+            session_id=parents.session.id, **{**RECORD, "user_message": "  "}
+        )
+    assert count_errors(sessionerror_db) == before
+
+
+def test_record_failure_rolls_back_only_its_savepoint(
+    sessionerror_db: Session, parents: Parents
+) -> None:
+    """An integrity error is not a storage fault: re-raised as is; earlier work survives."""
+    repository = SessionErrorRepository(sessionerror_db)
+    kept = repository.record(session_id=parents.session.id, **RECORD)
+    with pytest.raises(IntegrityError):
+        repository.record(session_id=uuid.uuid4(), **RECORD)
+    assert sessionerror_db.get(SessionError, kept.id) is not None
+    assert count_errors(sessionerror_db) == 1
+
+
+# -- PostgreSQL: timeouts, terminated backend, refused connection ---------------------------
+
+
+@pytest.fixture
+def committed_parents(sessionerror_db: Session, sessionerror_backend: str) -> Parents:
+    _skip_unless_postgresql(sessionerror_backend)
+    parents = make_parents(sessionerror_db, "faults")
+    sessionerror_db.commit()
+    return parents
+
+
+@pytest.fixture
+def table_locked(sessionerror_engine: Engine, committed_parents: Parents) -> Iterator[None]:
+    """A second connection holds ACCESS EXCLUSIVE on session_errors until the test ends."""
+    with sessionerror_engine.connect() as locker:
+        transaction = locker.begin()
+        locker.execute(text("LOCK TABLE session_errors IN ACCESS EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            transaction.rollback()
+
+
+@pytest.mark.postgresql
+@pytest.mark.sessionerror(committed=True)
+@pytest.mark.parametrize("setting", ["lock_timeout", "statement_timeout"])
+def test_timeout_while_recording_is_temporary(
+    sessionerror_db: Session, committed_parents: Parents, table_locked: None, setting: str
+) -> None:
+    sessionerror_db.execute(text(f"SET LOCAL {setting} = '200ms'"))
+    with pytest.raises(StorageTimeoutError) as info:
+        SessionErrorRepository(sessionerror_db).record(
+            session_id=committed_parents.session.id, **RECORD
+        )
+    assert info.value.category is ErrorCategory.TEMPORARY
+    assert str(committed_parents.session.id) in str(info.value)
+    assert "StorageTimeoutError" in str(info.value)
+    # the caller's transaction is still usable after the savepoint rolled back
+    assert sessionerror_db.execute(text("SELECT 1")).scalar_one() == 1
+    sessionerror_db.rollback()
+
+
+@pytest.mark.postgresql
+@pytest.mark.sessionerror(committed=True)
+def test_terminated_backend_is_unavailable(
+    sessionerror_db: Session, sessionerror_engine: Engine, committed_parents: Parents
+) -> None:
+    session_id = committed_parents.session.id  # loaded before the connection dies
+    pid = sessionerror_db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with sessionerror_engine.connect() as killer:
+        assert killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    with pytest.raises(StorageUnavailableError) as info:
+        SessionErrorRepository(sessionerror_db).record(session_id=session_id, **RECORD)
+    assert info.value.category is ErrorCategory.ADMIN_REQUIRED
+    sessionerror_db.rollback()
+    # nothing was written
+    with sessionerror_engine.connect() as check:
+        assert check.execute(text("SELECT count(*) FROM session_errors")).scalar_one() == 0
+
+
+@pytest.mark.postgresql
+def test_refused_connection_is_unavailable() -> None:
+    pytest.importorskip("psycopg2")
+    engine = create_engine(
+        "postgresql+psycopg2://postgres@127.0.0.1:1/postgres", connect_args={"connect_timeout": 3}
+    )
+    try:
+        with Session(engine) as db, pytest.raises(StorageUnavailableError) as info:
+            SessionErrorRepository(db).record(session_id=uuid.uuid4(), **RECORD)
+    finally:
+        engine.dispose()
+    assert info.value.category is ErrorCategory.ADMIN_REQUIRED
+    assert "refused" in str(info.value).lower() or "connect" in str(info.value).lower()
+
+
+# -- SQLite: database is locked -------------------------------------------------------------
+
+
+@pytest.mark.sqlite
+def test_sqlite_database_is_locked_is_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    engine = create_sqlite_engine(path)
+    Base.metadata.create_all(engine)
+    try:
+        with Session(engine) as setup:
+            session = WorkflowSession(name="locked")
+            setup.add(session)
+            setup.commit()
+            session_id = session.id
+        locker = sqlite3.connect(path, isolation_level=None)
+        try:
+            locker.execute("BEGIN IMMEDIATE")
+            with Session(engine) as db:
+                db.execute(text("PRAGMA busy_timeout = 100"))
+                with pytest.raises(StorageTimeoutError) as info:
+                    SessionErrorRepository(db).record(session_id=session_id, **RECORD)
+                assert info.value.category is ErrorCategory.TEMPORARY
+                assert "database is locked" in str(info.value)
+                db.rollback()
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        with engine.connect() as check:
+            assert check.execute(text("SELECT count(*) FROM session_errors")).scalar_one() == 0
+    finally:
+        engine.dispose()
