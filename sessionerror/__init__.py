@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .audit import AUDIT, audit_resolution_attempt, audit_user_action
     from .binding import bind_session, current_session
+    from .check import assert_contract, run_checks
+    from .datasets import available_datasets, load_dataset
     from .enums import ErrorCategory, ErrorSeverity, OperationStage
     from .errors import (
         BackendUnavailableError,
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
         WorkflowSession,
     )
     from .redaction import mask_url_password, redact
+    from .repository import SessionErrorRepository
+    from .retention import purge_expired_sessions
 
 __version__ = "0.1.0"
 
@@ -57,9 +61,46 @@ _EXPORTS: dict[str, str] = {
     "WorkflowSession": "models",
     "mask_url_password": "redaction",
     "redact": "redaction",
+    "assert_contract": "check",
+    "run_checks": "check",
+    "available_datasets": "datasets",
+    "load_dataset": "datasets",
+    "SessionErrorRepository": "repository",
+    "purge_expired_sessions": "retention",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "AUDIT",
+    "BackendUnavailableError",
+    "Base",
+    "ErrorCategory",
+    "ErrorDataValidationError",
+    "ErrorSeverity",
+    "NoSessionBoundError",
+    "OperationStage",
+    "SessionError",
+    "SessionErrorKitError",
+    "SessionErrorMixin",
+    "SessionErrorRepository",
+    "StorageError",
+    "StorageTimeoutError",
+    "StorageUnavailableError",
+    "Ticket",
+    "UploadedFile",
+    "WorkflowSession",
+    "__version__",
+    "assert_contract",
+    "audit_resolution_attempt",
+    "audit_user_action",
+    "available_datasets",
+    "bind_session",
+    "current_session",
+    "load_dataset",
+    "mask_url_password",
+    "purge_expired_sessions",
+    "redact",
+    "run_checks",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -72,4 +113,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return list(__all__)

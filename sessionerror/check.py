@@ -270,8 +270,8 @@ def run_checks(bind: Engine | Connection | str, *, behaviour: bool = True) -> Co
     return ContractReport(database=database, dialect=dialect, results=tuple(results))
 
 
-def assert_contract(bind: Engine | Connection | str, *, behaviour: bool = True) -> None:
-    """Raise AssertionError listing every failed check of :func:`run_checks`."""
+def assert_contract(bind: Engine | Connection | str, *, behaviour: bool = True) -> ContractReport:
+    """Raise AssertionError listing every failed check of :func:`run_checks`; else the report."""
     report = run_checks(bind, behaviour=behaviour)
     if report.failures:
         details = "\n".join(r.format() for r in report.failures)
@@ -279,6 +279,7 @@ def assert_contract(bind: Engine | Connection | str, *, behaviour: bool = True) 
             f"{report.database} violates the SessionError contract "
             f"({len(report.failures)} failed check(s)):\n{details}"
         )
+    return report
 
 
 def check_reference_schema(*, behaviour: bool = True) -> ContractReport:

@@ -22,6 +22,7 @@ __all__ = [
     "MarkerOptions",
     "marker_options",
     "marker_options_key",
+    "sessionerror_assert_contract",
     "sessionerror_assert_max_queries",
     "sessionerror_assert_num_queries",
     "sessionerror_backend",
@@ -231,6 +232,25 @@ def sessionerror_assert_num_queries(sessionerror_database: ProvidedDatabase) -> 
     return assert_exact
 
 
+ContractAssertion = Callable[..., Any]
+
+
+@pytest.fixture
+def sessionerror_assert_contract(sessionerror_engine: Engine) -> ContractAssertion:
+    """``sessionerror_assert_contract(bind=None)`` fails listing every contract violation.
+
+    Checks the database your fixtures built (default: ``sessionerror_engine``; pass your own
+    Engine, Connection or URL) with the same checks as ``sessionerror check``. Behaviour checks
+    run inside a transaction that is rolled back. Returns the report when all checks pass.
+    """
+    from .check import assert_contract
+
+    def check(bind: Any = None, *, behaviour: bool = True) -> Any:
+        return assert_contract(sessionerror_engine if bind is None else bind, behaviour=behaviour)
+
+    return check
+
+
 # -- fixture factories --------------------------------------------------------------------
 
 
@@ -247,14 +267,10 @@ def sessionerror_engine_factory(
     The database is separate from the default one and removed at the end of the run.
     """
 
-    @pytest.fixture(scope="session")
-    def engine_fixture(
-        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-    ) -> Iterator[Engine]:
+    def provide(request: pytest.FixtureRequest, tmp_path_factory: Any, chosen: Backend) -> Any:
         from .databases import DatabaseProvisioner
 
         state = get_state(request.config)
-        chosen: Backend = backend or request.getfixturevalue("sessionerror_backend")
         provisioner = DatabaseProvisioner(
             replace(state.config, reuse_schema=False),
             worker=f"{state.worker}-{request.fixturename}",
@@ -270,7 +286,27 @@ def sessionerror_engine_factory(
         finally:
             provisioner.close()
 
-    return engine_fixture
+    if backend is not None:
+        fixed: Backend = backend
+
+        @pytest.fixture(scope="session")
+        def engine_fixture(
+            request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[Engine]:
+            yield from provide(request, tmp_path_factory, fixed)
+
+        return engine_fixture
+
+    # Depending on sessionerror_backend statically makes the fixture parametrised per backend.
+    @pytest.fixture(scope="session")
+    def engine_fixture_per_backend(
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+        sessionerror_backend: Backend,
+    ) -> Iterator[Engine]:
+        yield from provide(request, tmp_path_factory, sessionerror_backend)
+
+    return engine_fixture_per_backend
 
 
 def sessionerror_db_factory(engine: str, *, committed: bool = False) -> Any:

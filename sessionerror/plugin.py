@@ -11,7 +11,18 @@ from typing import Any
 import pytest
 
 from .config import OPTIONS, SessionErrorConfig
+from .factory_fixtures import (
+    session_error,
+    session_error_factory,
+    ticket,
+    ticket_factory,
+    uploaded_file,
+    uploaded_file_factory,
+    workflow_session,
+    workflow_session_factory,
+)
 from .fixtures import (
+    sessionerror_assert_contract,
     sessionerror_assert_max_queries,
     sessionerror_assert_num_queries,
     sessionerror_backend,
@@ -25,6 +36,9 @@ from .fixtures import (
 from .state import PluginState, get_state, state_key
 
 __all__ = [
+    "session_error",
+    "session_error_factory",
+    "sessionerror_assert_contract",
     "sessionerror_assert_max_queries",
     "sessionerror_assert_num_queries",
     "sessionerror_backend",
@@ -34,6 +48,12 @@ __all__ = [
     "sessionerror_databases",
     "sessionerror_db",
     "sessionerror_engine",
+    "ticket",
+    "ticket_factory",
+    "uploaded_file",
+    "uploaded_file_factory",
+    "workflow_session",
+    "workflow_session_factory",
 ]
 
 MARKERS = (
@@ -192,3 +212,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from .fixtures import marker_options, marker_options_key
 
     item.stash[marker_options_key] = marker_options(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """When PostgreSQL is required, a skipped PostgreSQL test is reported as a failure."""
+    report: pytest.TestReport = yield
+    if (
+        report.skipped
+        and not hasattr(report, "wasxfail")
+        and item.get_closest_marker("postgresql") is not None
+        and item.get_closest_marker("sqlite") is None
+        and get_state(item.config).config.require_postgres
+    ):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (
+            f"PostgreSQL test skipped while PostgreSQL is required "
+            f"(--sessionerror-require-postgres): {reason}"
+        )
+    return report

@@ -1,0 +1,197 @@
+"""Query-count assertions, the contract fixture, fixture factories and leftover cleanup."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import create_engine, text
+
+RunPytest = Callable[..., pytest.RunResult]
+
+
+def test_query_count_assertions(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import text
+        from sessionerror import SessionError, WorkflowSession
+
+        def test_within_limit(sessionerror_db, sessionerror_assert_max_queries):
+            session = WorkflowSession(name="q")
+            sessionerror_db.add(session)
+            sessionerror_db.commit()  # SAVEPOINT traffic is not counted
+            session_id = session.id  # reloads the expired object: outside the counted block
+            with sessionerror_assert_max_queries(1):
+                assert SessionError.has_blocking_errors(session_id) is False
+
+        def test_exact(sessionerror_db, sessionerror_assert_num_queries):
+            with sessionerror_assert_num_queries(2):
+                sessionerror_db.execute(text("select 1"))
+                sessionerror_db.execute(text("select 2"))
+
+        def test_exceeded_lists_statements(sessionerror_db, sessionerror_assert_max_queries):
+            with sessionerror_assert_max_queries(1):
+                sessionerror_db.execute(text("select 11"))
+                sessionerror_db.execute(text("select 22"))
+
+        def test_exact_not_met(sessionerror_db, sessionerror_assert_num_queries):
+            with sessionerror_assert_num_queries(3):
+                sessionerror_db.execute(text("select 1"))
+        """
+    )
+    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result.assert_outcomes(passed=4, failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*Expected at most 1 queries, 2 were executed:",
+            "*1. select 11",
+            "*2. select 22",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*Expected exactly 3 queries, 1 were executed:*"])
+    assert "SAVEPOINT" not in result.stdout.str()
+
+
+def test_contract_fixture_passes_on_the_kit_schema_and_fails_on_a_broken_one(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+) -> None:
+    pytester.makepyfile(
+        """
+        from sqlalchemy import create_engine, event, text
+
+        def test_reference(sessionerror_assert_contract):
+            report = sessionerror_assert_contract()
+            assert not report.failures
+
+        def test_broken(sessionerror_assert_contract, tmp_path):
+            engine = create_engine(f"sqlite:///{tmp_path / 'team.db'}")
+            with engine.begin() as conn:
+                conn.execute(text("create table sessions (id char(32) primary key)"))
+                conn.execute(text(
+                    "create table session_errors (id char(32) primary key, session_id char(32) "
+                    "references sessions(id))"))
+            sessionerror_assert_contract(engine)
+        """
+    )
+    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*AssertionError*"])
+
+
+def test_fixture_factories_build_engines_for_another_schema(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+) -> None:
+    pytester.makeconftest(
+        """
+        from sqlalchemy import Column, Integer, MetaData, String, Table
+        from sessionerror.fixtures import sessionerror_db_factory, sessionerror_engine_factory
+
+        other = MetaData()
+        Table("gadgets", other, Column("id", Integer, primary_key=True), Column("name", String(9)))
+
+        gadget_engine = sessionerror_engine_factory(metadata=other)
+        gadget_db = sessionerror_db_factory("gadget_engine")
+        gadget_db_committed = sessionerror_db_factory("gadget_engine", committed=True)
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from sqlalchemy import inspect, text
+
+        @pytest.mark.parametrize("i", range(3))
+        def test_isolated(gadget_db, gadget_engine, sessionerror_backend, i):
+            assert gadget_engine.dialect.name == sessionerror_backend
+            assert inspect(gadget_engine).get_table_names() == ["gadgets"]
+            assert gadget_db.scalar(text("select count(*) from gadgets")) == 0
+            gadget_db.execute(text("insert into gadgets (name) values ('g')"))
+            gadget_db.commit()
+
+        @pytest.mark.parametrize("i", range(2))
+        def test_committed(gadget_db_committed, gadget_engine, i):
+            assert gadget_db_committed.scalar(text("select count(*) from gadgets")) == 0
+            gadget_db_committed.execute(text("insert into gadgets (name) values ('c')"))
+            gadget_db_committed.commit()
+            with gadget_engine.connect() as other:
+                assert other.scalar(text("select count(*) from gadgets")) == 1
+        """
+    )
+    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result.assert_outcomes(passed=10)
+
+
+def _kit_databases(server_url: str) -> set[str]:
+    engine = create_engine(server_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("select datname from pg_database where datname like 'sessionerror\\_%'")
+            )
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
+def test_leftovers_of_a_killed_run_are_removed_at_the_next_start(
+    pytester: pytest.Pytester, server_url: str
+) -> None:
+    ready = pytester.path / "ready.txt"
+    pytester.makepyfile(
+        f"""
+        import time
+        from pathlib import Path
+
+        def test_hangs(sessionerror_engine):
+            Path({str(ready)!r}).write_text(sessionerror_engine.url.database)
+            time.sleep(120)
+        """
+    )
+    before = _kit_databases(server_url)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:xdist",
+            "--sessionerror-backend",
+            "postgresql",
+            "--sessionerror-postgres-url",
+            server_url,
+        ],
+        cwd=pytester.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ready.exists(), "the run never reached its test"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    leftover = ready.read_text()
+    assert leftover in _kit_databases(server_url) - before, "a killed run leaves its database"
+    pytester.makepyfile("def test_ok(sessionerror_engine): pass")
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:xdist",
+        "--sessionerror-backend",
+        "postgresql",
+        "--sessionerror-postgres-url",
+        server_url,
+    )
+    result.assert_outcomes(passed=1)
+    assert leftover not in _kit_databases(server_url)
