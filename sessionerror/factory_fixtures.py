@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from .models import SessionError, Ticket, UploadedFile, WorkflowSession
 
 __all__ = [
