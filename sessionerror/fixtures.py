@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # SQLAlchemy is imported when a fixture first runs, not when 
 
 __all__ = [
     "MarkerOptions",
+    "marker_backends",
     "marker_options",
     "marker_options_key",
     "sessionerror_assert_contract",
@@ -40,11 +42,28 @@ __all__ = [
 # -- markers --------------------------------------------------------------------------------
 
 
-def _sessionerror_marker(*, committed: bool = False) -> bool:
+def _sessionerror_marker(
+    *, committed: bool = False, backends: tuple[str, ...] | list[str] | None = None
+) -> bool:
     """Signature of ``@pytest.mark.sessionerror``: used to validate its arguments."""
     if not isinstance(committed, bool):
         raise TypeError(f"committed must be True or False, got {committed!r}")
+    marker_backends(backends)
     return committed
+
+
+def marker_backends(backends: object) -> tuple[str, ...] | None:
+    """Validate the ``backends=`` marker argument: a list of 'sqlite' / 'postgresql'."""
+    if backends is None:
+        return None
+    names = (backends,) if isinstance(backends, str) else backends
+    if (
+        not isinstance(names, list | tuple)
+        or not names
+        or any(name not in ("sqlite", "postgresql") for name in names)
+    ):
+        raise TypeError(f"backends must list 'sqlite' and/or 'postgresql', got {backends!r}")
+    return tuple(names)
 
 
 def _data_marker(*names: str) -> tuple[str, ...]:
@@ -73,7 +92,11 @@ def marker_options(node: pytest.Item) -> MarkerOptions:
     committed = False
     datasets: tuple[str, ...] = ()
     validators: tuple[tuple[str, Callable[..., Any], str], ...] = (
-        ("sessionerror", _sessionerror_marker, "sessionerror(committed=True)"),
+        (
+            "sessionerror",
+            _sessionerror_marker,
+            "sessionerror(committed=True, backends=['sqlite', 'postgresql'])",
+        ),
         ("sessionerror_data", _data_marker, "sessionerror_data('name', ...)"),
     )
     for name, validator, usage in validators:
@@ -315,13 +338,15 @@ def sessionerror_db_factory(engine: str, *, committed: bool = False) -> Any:
     Rolled back after each test (or, with ``committed=True``, committed and deleted after).
     """
 
-    @pytest.fixture
-    def db_fixture(request: pytest.FixtureRequest) -> Iterator[Session]:
+    if not engine.isidentifier():
+        raise ValueError(f"engine must be the name of an engine fixture, got {engine!r}")
+
+    def db_fixture(**fixtures: Any) -> Iterator[Session]:
         from sqlalchemy import MetaData
 
         from .isolation import committed_session, rolled_back_session
 
-        bound: Engine = request.getfixturevalue(engine)
+        bound: Engine = fixtures[engine]
         if committed:
             metadata = MetaData()
             metadata.reflect(bound)
@@ -331,4 +356,10 @@ def sessionerror_db_factory(engine: str, *, committed: bool = False) -> Any:
         with bound.connect() as connection, rolled_back_session(connection) as db:
             yield db
 
-    return db_fixture
+    # Request the engine fixture by name in the signature pytest reads, so the session fixture
+    # is parametrised per backend exactly like the engine it uses.
+    db_fixture.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(engine, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    )
+    db_fixture.__doc__ = f"ORM session on ``{engine}``, isolated per test."
+    return pytest.fixture(db_fixture)

@@ -59,8 +59,9 @@ __all__ = [
 MARKERS = (
     "sqlite: the test runs on the SQLite backend (set by the sessionerror fixtures).",
     "postgresql: the test runs on the PostgreSQL backend (set by the sessionerror fixtures).",
-    "sessionerror(*, committed=False): committed=True makes sessionerror_db really commit; "
-    "the rows are deleted after the test.",
+    "sessionerror(*, committed=False, backends=None): committed=True makes sessionerror_db "
+    "really commit (rows deleted after the test); backends=['postgresql'] runs the test on "
+    "those backends only (of the selected ones).",
     "sessionerror_data(*names): load the named data sets (fixtures/<name>.json) into "
     "sessionerror_db before the test.",
 )
@@ -199,6 +200,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ):
         return
     backends = get_state(metafunc.config).config.backends
+    marker = metafunc.definition.get_closest_marker("sessionerror")
+    if marker is not None and marker.kwargs.get("backends") is not None:
+        from .fixtures import marker_backends
+
+        try:
+            only = marker_backends(marker.kwargs["backends"]) or backends
+        except TypeError as exc:
+            raise pytest.UsageError(
+                f"Invalid @pytest.mark.sessionerror on {metafunc.definition.nodeid}: {exc}"
+            ) from None
+        backends = tuple(name for name in backends if name in only)
     metafunc.parametrize(
         "sessionerror_backend",
         [pytest.param(name, id=name, marks=getattr(pytest.mark, name)) for name in backends],

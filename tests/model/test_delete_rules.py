@@ -117,9 +117,8 @@ def test_deleting_a_file_or_ticket_keeps_the_error_with_a_null_link(
 
 
 @pytest.fixture
-def engine_without_pragma(tmp_path: Path, sessionerror_backend: str) -> Any:
-    if sessionerror_backend != "sqlite":
-        pytest.skip("the foreign-keys PRAGMA is SQLite-only")
+def engine_without_pragma(tmp_path: Path) -> Any:
+    """A plain SQLite engine: no foreign-keys PRAGMA, as a careless integration has."""
     engine = create_engine(f"sqlite:///{tmp_path / 'no_pragma.db'}")
     Base.metadata.create_all(engine)
     yield engine
@@ -163,9 +162,8 @@ def test_sqlite_without_pragma_orm_delete_of_file_does_not_null_link(
         assert db.get_one(SessionError, error_id).related_file_id == file_id
 
 
+@pytest.mark.sessionerror(backends=["sqlite"])
 def test_fixture_engine_has_foreign_keys_on(
     sessionerror_db: Session, sessionerror_backend: str
 ) -> None:
-    if sessionerror_backend != "sqlite":
-        pytest.skip("PRAGMA is SQLite-only")
     assert sessionerror_db.execute(text("PRAGMA foreign_keys")).scalar_one() == 1

@@ -82,11 +82,10 @@ def test_column_type_and_nullability(
     assert column["nullable"] is (name in NULLABLE)
 
 
+@pytest.mark.sessionerror(backends=["postgresql"])
 def test_created_at_is_timestamptz_on_postgresql(
     sessionerror_engine: Engine, sessionerror_backend: str
 ) -> None:
-    if sessionerror_backend != "postgresql":
-        pytest.skip("timestamptz is PostgreSQL-only")
     assert _columns(sessionerror_engine)["created_at"]["type"].timezone is True
     with sessionerror_engine.connect() as connection:
         data_types = dict(
@@ -111,11 +110,10 @@ def test_created_at_is_timestamptz_on_postgresql(
         ("error_severity", ["blocking", "warning", "info"]),
     ],
 )
+@pytest.mark.sessionerror(backends=["postgresql"])
 def test_native_enum_labels_are_values_on_postgresql(
     sessionerror_engine: Engine, sessionerror_backend: str, type_name: str, labels: list[str]
 ) -> None:
-    if sessionerror_backend != "postgresql":
-        pytest.skip("native enum types are PostgreSQL-only")
     with sessionerror_engine.connect() as connection:
         found = connection.execute(
             text(
@@ -143,11 +141,10 @@ def test_native_enum_labels_are_values_on_postgresql(
         ("operation_stage", "'upload', 'processing', 'review', 'jira_export'"),
     ],
 )
+@pytest.mark.sessionerror(backends=["sqlite"])
 def test_sqlite_check_constraints_list_the_values(
     sessionerror_engine: Engine, sessionerror_backend: str, column: str, values: str
 ) -> None:
-    if sessionerror_backend != "sqlite":
-        pytest.skip("enum CHECK constraints are how SQLite stores the enums")
     checks = [
         c["sqltext"] for c in inspect(sessionerror_engine).get_check_constraints("session_errors")
     ]

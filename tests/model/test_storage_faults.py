@@ -36,11 +36,6 @@ RECORD: dict[str, Any] = {
 }
 
 
-def _skip_unless_postgresql(backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("needs a real PostgreSQL server")
-
-
 # -- the normal path ----------------------------------------------------------------------
 
 
@@ -86,8 +81,7 @@ def test_record_failure_rolls_back_only_its_savepoint(
 
 
 @pytest.fixture
-def committed_parents(sessionerror_db: Session, sessionerror_backend: str) -> Parents:
-    _skip_unless_postgresql(sessionerror_backend)
+def committed_parents(sessionerror_db: Session) -> Parents:
     parents = make_parents(sessionerror_db, "faults")
     sessionerror_db.commit()
     return parents
@@ -106,7 +100,7 @@ def table_locked(sessionerror_engine: Engine, committed_parents: Parents) -> Ite
 
 
 @pytest.mark.postgresql
-@pytest.mark.sessionerror(committed=True)
+@pytest.mark.sessionerror(committed=True, backends=["postgresql"])
 @pytest.mark.parametrize("setting", ["lock_timeout", "statement_timeout"])
 def test_timeout_while_recording_is_temporary(
     sessionerror_db: Session, committed_parents: Parents, table_locked: None, setting: str
@@ -125,7 +119,7 @@ def test_timeout_while_recording_is_temporary(
 
 
 @pytest.mark.postgresql
-@pytest.mark.sessionerror(committed=True)
+@pytest.mark.sessionerror(committed=True, backends=["postgresql"])
 def test_terminated_backend_is_unavailable(
     sessionerror_db: Session, sessionerror_engine: Engine, committed_parents: Parents
 ) -> None:

@@ -115,7 +115,8 @@ def test_fixture_factories_build_engines_for_another_schema(
             gadget_db.commit()
 
         @pytest.mark.parametrize("i", range(2))
-        def test_committed(gadget_db_committed, gadget_engine, i):
+        def test_committed(gadget_db_committed, i):
+            gadget_engine = gadget_db_committed.get_bind()
             assert gadget_db_committed.scalar(text("select count(*) from gadgets")) == 0
             gadget_db_committed.execute(text("insert into gadgets (name) values ('c')"))
             gadget_db_committed.commit()
@@ -124,7 +125,7 @@ def test_fixture_factories_build_engines_for_another_schema(
         """
     )
     result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
-    result.assert_outcomes(passed=10)
+    result.assert_outcomes(passed=10)  # the db factory alone is parametrised per backend too
 
 
 def _kit_databases(server_url: str) -> set[str]:

@@ -251,3 +251,40 @@ def test_header_names_the_postgres_source(
     )
     result.stdout.fnmatch_lines(["sessionerror: postgresql from *127.0.0.1:5432*"])
     assert "hunter2" not in result.stdout.str() + result.stderr.str()
+
+
+def test_backends_marker_argument_limits_a_test_to_some_backends(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sessionerror(backends=["postgresql"])
+        def test_pg_only(sessionerror_engine):
+            assert sessionerror_engine.dialect.name == "postgresql"
+
+        @pytest.mark.sessionerror(backends="sqlite")
+        def test_sqlite_only(sessionerror_engine):
+            assert sessionerror_engine.dialect.name == "sqlite"
+        """
+    )
+    result = run_pytest(
+        "-v", "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*test_pg_only[[]postgresql[]] PASSED*", "*test_sqlite_only[[]sqlite[]] PASSED*"]
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sessionerror(backends=["mysql"])
+        def test_typo(sessionerror_engine):
+            pass
+        """
+    )
+    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*backends must list 'sqlite' and/or 'postgresql'*"])
