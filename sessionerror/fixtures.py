@@ -34,6 +34,7 @@ __all__ = [
     "sessionerror_databases",
     "sessionerror_db",
     "sessionerror_db_factory",
+    "sessionerror_empty_database_url",
     "sessionerror_engine",
     "sessionerror_engine_factory",
 ]
@@ -188,6 +189,38 @@ def sessionerror_database(
 def sessionerror_engine(sessionerror_database: ProvidedDatabase) -> Engine:
     """Engine of this worker's database for the current backend, schema already built."""
     return sessionerror_database.engine
+
+
+@pytest.fixture
+def sessionerror_empty_database_url(
+    request: pytest.FixtureRequest,
+    sessionerror_backend: Backend,
+    tmp_path: Any,
+) -> Iterator[str]:
+    """URL of a new, EMPTY database of the current backend, removed after the test.
+
+    For testing your own migrations or DDL (the contract checker's tests use it): a SQLite file
+    in ``tmp_path``, or a fresh PostgreSQL database created by the kit on its server.
+    """
+    state = get_state(request.config)
+    if sessionerror_backend == "sqlite":
+        path = tmp_path / "empty.db"
+        path.touch()
+        yield f"sqlite:///{path}"
+        return
+    if state.postgres is None:
+        problem = state.postgres_problem or "PostgreSQL is not available"
+        if state.config.require_postgres:
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    from .backends.janitor import DatabaseJanitor
+
+    janitor = DatabaseJanitor(state.postgres.url, worker=f"{state.worker}e")
+    url = janitor.create()
+    try:
+        yield url
+    finally:
+        janitor.drop()
 
 
 # -- per test -----------------------------------------------------------------------------

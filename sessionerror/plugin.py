@@ -31,6 +31,7 @@ from .fixtures import (
     sessionerror_database,
     sessionerror_databases,
     sessionerror_db,
+    sessionerror_empty_database_url,
     sessionerror_engine,
 )
 from .state import PluginState, get_state, state_key
@@ -47,6 +48,7 @@ __all__ = [
     "sessionerror_database",
     "sessionerror_databases",
     "sessionerror_db",
+    "sessionerror_empty_database_url",
     "sessionerror_engine",
     "ticket",
     "ticket_factory",
