@@ -22,6 +22,7 @@ __all__ = [
     "OptionSpec",
     "SessionErrorConfig",
     "load_object",
+    "options_markdown",
     "parse_bool",
 ]
 
@@ -262,3 +263,16 @@ def _text(value: str | bool | None) -> str | None:
         return None
     stripped = value.strip()
     return stripped or None
+
+
+def options_markdown() -> str:
+    """The README's configuration table, generated from :data:`OPTIONS`."""
+    rows = [
+        "| setting | CLI | ini | env | default |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for option in OPTIONS:
+        value = f"`{option.cli}`" if option.is_flag else f"`{option.cli} {option.name.upper()}`"
+        default = f"`{option.default}`" if option.default not in (None, "") else "—"
+        rows.append(f"| {option.help} | {value} | `{option.ini}` | `{option.env}` | {default} |")
+    return "\n".join(rows)

@@ -172,6 +172,17 @@ class DatabaseProvisioner:
         from .backends.janitor import DatabaseJanitor
 
         janitor = DatabaseJanitor(self.postgres.url, worker=self.worker)
+        if self.config.reuse_schema:
+            setup = self.schema_setup()
+            probe = create_engine(self.postgres.url)  # compiles DDL only; never connects
+            fingerprint = schema_fingerprint(self.metadata, probe, setup)
+            url, created = janitor.keep(fingerprint)
+            engine = create_engine(url)
+            if created:
+                build_schema(engine, self.metadata, setup)
+            else:
+                self._reuse_or_build(engine, setup)
+            return ProvidedDatabase("postgresql", engine, f"{mask_url_password(url)} (reused)")
         url = janitor.create()
         try:
             engine = create_engine(url)

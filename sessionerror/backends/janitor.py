@@ -24,7 +24,15 @@ from .postgres import check_server, mask_postgres_url, normalise_postgres_url
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-__all__ = ["MARKER", "NAME_PATTERN", "PREFIX", "DatabaseJanitor", "parse_marker"]
+__all__ = [
+    "KEEP_MARKER",
+    "KEEP_PREFIX",
+    "MARKER",
+    "NAME_PATTERN",
+    "PREFIX",
+    "DatabaseJanitor",
+    "parse_marker",
+]
 
 #: Every database the kit creates starts with this.
 PREFIX = "sessionerror_"
@@ -34,6 +42,9 @@ NAME_PATTERN = re.compile(
 )
 #: The comment set on each database the kit creates.
 MARKER = "created by sessionerror on host {host} pid {pid}"
+#: Prefix and comment of the databases kept between runs (``--sessionerror-reuse-schema``).
+KEEP_PREFIX = "sessionerror_keep_"
+KEEP_MARKER = "kept by sessionerror for schema reuse"
 _MARKER_PATTERN = re.compile(r"^created by sessionerror on host (?P<host>\S+) pid (?P<pid>[0-9]+)$")
 _MAX_WORKER = 16
 _CONNECT_TIMEOUT = 5
@@ -243,6 +254,41 @@ class DatabaseJanitor:
         if dropped:
             _log.info("dropped %d leftover database(s): %s", len(dropped), ", ".join(dropped))
         return dropped
+
+    def keep(self, fingerprint: str) -> tuple[str, bool]:
+        """Return the URL of this worker's kept database for a schema, and whether it is new.
+
+        Kept databases (``sessionerror_keep_<worker>_<fingerprint>``) outlive the run so an
+        unchanged schema is not rebuilt; this worker's kept databases for other fingerprints
+        are dropped. Only databases carrying the kit's ``kept by sessionerror`` comment are
+        ever dropped.
+        """
+        from sqlalchemy import text
+
+        if not re.fullmatch(r"[0-9a-f]{8,32}", fingerprint):
+            raise ValueError(f"fingerprint must be 8-32 hex digits, got {fingerprint!r}")
+        name = f"{KEEP_PREFIX}{self.worker}_{fingerprint}"
+        with self._connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT d.datname, shobj_description(d.oid, 'pg_database') "
+                    "FROM pg_database d WHERE d.datname LIKE :pattern"
+                ),
+                {"pattern": f"{KEEP_PREFIX}{self.worker}\\_%"},
+            ).all()
+            exists = False
+            for existing, comment in rows:
+                if existing == name:
+                    exists = True
+                elif comment == KEEP_MARKER:
+                    self._drop_database(connection, existing, force=True)
+            if not exists:
+                quoted = self._quote(connection, name)
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
+                connection.execute(
+                    text(f"COMMENT ON DATABASE {quoted} IS {_sql_literal(KEEP_MARKER)}")
+                )
+        return self._database_url(name), not exists
 
     def __enter__(self) -> str:
         return self.create()

@@ -217,13 +217,24 @@ def test_bad_metadata_path_names_the_problem(
     )
 
 
-@pytest.mark.parametrize("via", ["cli", "ini"])
+@pytest.mark.parametrize(
+    ("via", "backend"), [("cli", "sqlite"), ("ini", "sqlite"), ("cli", "postgresql")]
+)
 def test_reuse_schema_skips_rebuild_until_the_schema_changes(
-    pytester: pytest.Pytester, run_pytest: RunPytest, via: str
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, via: str, backend: str
 ) -> None:
     pytester.makepyfile(myschema=CUSTOM_SCHEMA, test_custom=CUSTOM_SCHEMA_TEST)
     pytester.syspathinsert()
-    args = ["-p", "cacheprovider", "--sessionerror-schema-setup", "myschema:build"]
+    args = [
+        "-p",
+        "cacheprovider",
+        "--sessionerror-schema-setup",
+        "myschema:build",
+        "--sessionerror-backend",
+        backend,
+        "--sessionerror-postgres-url",
+        server_url,
+    ]
     if via == "cli":
         args.append("--sessionerror-reuse-schema")
     else:
@@ -237,6 +248,29 @@ def test_reuse_schema_skips_rebuild_until_the_schema_changes(
     )
     run_pytest(*args).assert_outcomes(passed=1)
     assert calls.read_text() == "xx", "a changed schema must be rebuilt"
+    if backend == "postgresql":
+        _drop_kept_databases(server_url)
+
+
+def _drop_kept_databases(server_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from sessionerror.backends.janitor import KEEP_MARKER
+
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'sessionerror\\_keep\\_%' "
+                "AND shobj_description(oid, 'pg_database') = :marker"
+            ),
+            {"marker": KEEP_MARKER},
+        ).scalars()
+        names = list(kept)
+        assert len(names) == 1, f"the stale kept database must be gone: {names}"
+        for name in names:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def test_header_names_the_postgres_source(
