@@ -15,6 +15,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .redaction import mask_url_password
+from .urls import explicit_driver
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -28,6 +29,7 @@ __all__ = [
     "assert_contract",
     "check_reference_schema",
     "connect_url",
+    "connection_for",
     "normalise_url",
     "run_checks",
 ]
@@ -153,12 +155,9 @@ def normalise_url(url: str) -> tuple[str, dict[str, Any]]:
 
     ``?isolation_level=...`` is taken out of the query and passed to ``create_engine``.
     """
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            url = "postgresql+psycopg2://" + url[len(prefix) :]
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(url)
+    parsed = make_url(explicit_driver(url))
     kwargs: dict[str, Any] = {}
     level = parsed.query.get("isolation_level")
     if isinstance(level, str):
@@ -171,6 +170,8 @@ def connect_url(url: str) -> Engine:
     """Create an engine for ``url`` and prove it connects; raise DatabaseUnavailableError."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from .backends.sqlite import enable_foreign_keys
 
     masked = mask_url_password(url)
     try:
@@ -199,10 +200,8 @@ def connect_url(url: str) -> Engine:
             "(sessionerror never creates it). Fix: pass the path of your existing database"
         )
     if engine.dialect.name == "sqlite":
-        from sqlalchemy import event
-
         # The team's application must do the same; see the sqlite.foreign_keys check.
-        event.listen(engine, "connect", _sqlite_foreign_keys_on)
+        enable_foreign_keys(engine)
     try:
         with engine.connect():
             pass
@@ -216,19 +215,14 @@ def connect_url(url: str) -> Engine:
     return engine
 
 
-def _sqlite_foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return mask_url_password(text[0].strip()) if text else type(exc).__name__
 
 
 @contextmanager
-def _connection(bind: Engine | Connection | str) -> Iterator[Connection]:
+def connection_for(bind: Engine | Connection | str) -> Iterator[Connection]:
+    """Yield a connection for an Engine, a Connection (as is) or a URL (engine disposed after)."""
     from sqlalchemy.engine import Connection, Engine
 
     if isinstance(bind, Connection):
@@ -258,7 +252,7 @@ def run_checks(bind: Engine | Connection | str, *, behaviour: bool = True) -> Co
     from .check_behaviour import run_behaviour_checks
     from .check_schema import run_schema_checks
 
-    with _connection(bind) as conn:
+    with connection_for(bind) as conn:
         database = mask_url_password(conn.engine.url.render_as_string(hide_password=False))
         dialect = conn.dialect.name
         was_in_transaction = conn.in_transaction()
@@ -284,15 +278,15 @@ def assert_contract(bind: Engine | Connection | str, *, behaviour: bool = True) 
 
 def check_reference_schema(*, behaviour: bool = True) -> ContractReport:
     """Build the reference schema in a throwaway SQLite file and check it."""
-    from sqlalchemy import create_engine, event
+    from sqlalchemy import create_engine
 
+    from .backends.sqlite import enable_foreign_keys
     from .models import Base
 
     with tempfile.TemporaryDirectory(prefix="sessionerror-check-") as tmp:
         path = os.path.join(tmp, "reference.db")
         engine = create_engine(f"sqlite:///{path}")
-
-        event.listen(engine, "connect", _sqlite_foreign_keys_on)
+        enable_foreign_keys(engine)
         try:
             Base.metadata.create_all(engine)
             report = run_checks(engine, behaviour=behaviour)

@@ -11,13 +11,12 @@ import os
 import re
 import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .check import connect_url
+from .check import connection_for
 from .redaction import redact, redact_text
 
 if TYPE_CHECKING:
@@ -41,20 +40,6 @@ def _sqlite_utils() -> Any:
             "sqlite-utils is not installed: pip install 'sessionerror[export]'"
         ) from None
     return sqlite_utils
-
-
-@contextmanager
-def _connect(bind: Engine | str) -> Iterator[Connection]:
-    if isinstance(bind, str):
-        engine = connect_url(bind)
-        try:
-            with engine.connect() as conn:
-                yield conn
-        finally:
-            engine.dispose()
-    else:
-        with bind.connect() as conn:
-            yield conn
 
 
 def _plain(key: str, value: Any) -> Any:
@@ -133,7 +118,7 @@ def export_database(
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
     counts: dict[str, int] = {}
     try:
-        with _connect(bind) as conn:
+        with connection_for(bind) as conn:
             db = sqlite_utils.Database(str(partial))
             try:
                 options = {
@@ -192,7 +177,7 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
     now = now or datetime.now(UTC)
     n = func.count().label("n")
     blocking = c.severity == "blocking"
-    with _connect(bind) as conn:
+    with connection_for(bind) as conn:
         total = int(conn.execute(select(func.count()).select_from(errors)).scalar_one())
         patterns = conn.execute(
             select(c.operation_stage, c.error_category, c.severity, n)

@@ -33,6 +33,7 @@ from .models import Base, SessionError, Ticket, UploadedFile, WorkflowSession
 from .redaction import mask_url_password
 from .retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
 from .types import utcnow
+from .urls import explicit_driver
 
 __all__ = [
     "SCENARIOS",
@@ -419,9 +420,7 @@ def engine_from_url(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
     ``sqlite_foreign_keys=False`` SQLite gets a plain engine (foreign keys off), to show what
     goes wrong.
     """
-    parsed = make_url(url)
-    if parsed.drivername in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername="postgresql+psycopg2")
+    parsed = make_url(explicit_driver(url))
     if parsed.get_backend_name() == "sqlite":
         if sqlite_foreign_keys:
             return create_sqlite_engine(parsed)

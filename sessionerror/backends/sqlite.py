@@ -9,7 +9,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["MEMORY", "create_sqlite_engine", "install_sqlite_listeners", "sqlite_url"]
+__all__ = [
+    "MEMORY",
+    "create_sqlite_engine",
+    "enable_foreign_keys",
+    "install_sqlite_listeners",
+    "sqlite_url",
+]
 
 #: Path value that selects an in-memory database (one shared connection).
 MEMORY = ":memory:"
@@ -49,6 +55,22 @@ def create_sqlite_engine(target: str | Path | URL, **engine_kwargs: Any) -> Engi
     return engine
 
 
+def enable_foreign_keys(engine: Engine) -> None:
+    """Turn on ``PRAGMA foreign_keys`` for every new connection of the SQLite ``engine``.
+
+    Only this: no change to transaction handling (see :func:`install_sqlite_listeners`).
+    """
+    event.listen(engine, "connect", _foreign_keys_on)
+
+
+def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
 def install_sqlite_listeners(engine: Engine) -> None:
     """Attach the foreign-key PRAGMA and the explicit-BEGIN fix to one SQLite ``engine``."""
 
@@ -56,9 +78,9 @@ def install_sqlite_listeners(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit at the driver level: the "begin" listener below emits BEGIN itself.
         dbapi_connection.isolation_level = None
+        _foreign_keys_on(dbapi_connection, _record)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
         finally:
             cursor.close()
