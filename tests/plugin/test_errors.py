@@ -221,7 +221,7 @@ def test_marker_typo_is_a_clear_error(pytester: pytest.Pytester, run_pytest: Run
     result.stdout.fnmatch_lines(
         [
             "*Invalid @pytest.mark.sessionerror on *test_typo*unexpected keyword argument "
-            "'comitted'. Usage: @pytest.mark.sessionerror(committed=True)",
+            "'comitted'. Usage: @pytest.mark.sessionerror(committed=True, backends=*)",
             "*Invalid @pytest.mark.sessionerror on *test_wrong_type*must be True or False*",
             "*Invalid @pytest.mark.sessionerror_data on *test_no_names*data-set names*",
         ]
