@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -190,3 +191,56 @@ def test_db_argument_works_without_a_bound_session(
         )
 
     assert contextvars.Context().run(run) == ([error.id], True)
+
+
+def _sqlite_plan(connection: Any, statement: Any) -> str:
+    compiled = statement.compile(connection)
+    params = tuple(
+        value.hex if isinstance(value, uuid.UUID) else value
+        for value in (compiled.params[name] for name in compiled.positiontup)
+    )
+    rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params).all()
+    return " | ".join(row[-1] for row in rows)
+
+
+def test_sqlite_planner_uses_the_session_id_index_whatever_the_creation_order(
+    tmp_path: Any,
+) -> None:
+    from sqlalchemy import exists, select
+
+    from sessionerror.backends.sqlite import create_sqlite_engine
+    from sessionerror.models import Base, seed_sqlite_planner_statistics
+
+    engine = create_sqlite_engine(tmp_path / "plan.db")
+    Base.metadata.create_all(engine)
+    table = SessionError.__table__
+    queries = [
+        select(
+            exists().where(
+                SessionError.session_id == uuid.uuid4(), SessionError.severity == "blocking"
+            )
+        ),
+        select(SessionError).where(
+            SessionError.session_id == uuid.uuid4(), SessionError.error_category == "user_fixable"
+        ),
+    ]
+    with engine.begin() as connection:
+        # The order that misled the planner: session_id index first, no statistics.
+        for name in ("session_id", "category", "severity"):
+            connection.exec_driver_sql(f"DROP INDEX idx_session_errors_{name}")
+        for name, column in (
+            ("session_id", "session_id"),
+            ("category", "error_category"),
+            ("severity", "severity"),
+        ):
+            connection.exec_driver_sql(
+                f"CREATE INDEX idx_session_errors_{name} ON session_errors ({column})"
+            )
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1")
+        connection.exec_driver_sql("ANALYZE sqlite_schema")
+        unseeded = [_sqlite_plan(connection, query) for query in queries]
+        seed_sqlite_planner_statistics(table, connection)
+        seeded = [_sqlite_plan(connection, query) for query in queries]
+    engine.dispose()
+    assert any("idx_session_errors_session_id" not in plan for plan in unseeded), unseeded
+    assert all("USING INDEX idx_session_errors_session_id" in plan for plan in seeded), seeded
