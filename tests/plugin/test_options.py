@@ -322,3 +322,67 @@ def test_backends_marker_argument_limits_a_test_to_some_backends(
     result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*backends must list 'sqlite' and/or 'postgresql'*"])
+
+
+OPTION_CASES = [
+    (
+        "postgres_url",
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        "postgres_url",
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+    ),
+    ("require_postgres", None, "require_postgres", True),
+    ("pg_bin_dir", "/opt/pg/bin", "pg_bin_dir", "/opt/pg/bin"),
+    ("no_local_postgres", None, "allow_local_postgres", False),
+    ("no_containers", None, "allow_containers", False),
+    ("container_image", "postgres:16.4-alpine", "container_image", "postgres:16.4-alpine"),
+    ("sqlite_path", ":memory:", "sqlite_path", ":memory:"),
+    (
+        "metadata",
+        "sessionerror.models:Base.metadata",
+        "metadata_path",
+        "sessionerror.models:Base.metadata",
+    ),
+    ("schema_setup", "os:getcwd", "schema_setup_path", "os:getcwd"),
+    ("reuse_schema", None, "reuse_schema", True),
+    ("backend", "all", "backends", ("sqlite", "postgresql")),
+]
+
+
+@pytest.mark.parametrize("via", ["cli", "ini"])
+@pytest.mark.parametrize(
+    ("name", "value", "field", "expected"), OPTION_CASES, ids=[case[0] for case in OPTION_CASES]
+)
+def test_every_option_reaches_the_resolved_config(
+    pytester: pytest.Pytester,
+    run_pytest: RunPytest,
+    via: str,
+    name: str,
+    value: str | None,
+    field: str,
+    expected: object,
+) -> None:
+    pytester.makepyfile(
+        f"""
+        def test_config(sessionerror_config):
+            assert getattr(sessionerror_config, {field!r}) == {expected!r}
+        """
+    )
+    flag = "--sessionerror-" + name.replace("_", "-")
+    if via == "cli":
+        args = [flag] if value is None else [flag, value]
+    else:
+        pytester.makeini(f"[pytest]\nsessionerror_{name} = {value or 'true'}\n")
+        args = []
+    # Resolution of PostgreSQL is not under test here: keep it off the network.
+    args += ["--sessionerror-backend", "sqlite"] if name != "backend" else []
+    result = (
+        run_pytest(*args)
+        if name != "backend"
+        else run_pytest(
+            *args,
+            "--sessionerror-postgres-url",
+            "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres",
+        )
+    )
+    result.assert_outcomes(passed=1)
