@@ -19,6 +19,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import DBAPIError
 
 from .check import CheckResult, CheckStatus, Fix
+from .check_schema import blank_message_fix
 from .redaction import mask_url_password
 
 if TYPE_CHECKING:
@@ -306,16 +307,7 @@ def _check_refused(
     dialect = conn.dialect.name
     if check_id == "behaviour.rejects_blank_message":
         expected = "a blank user_message is refused by a CHECK constraint"
-        ddl = (
-            "ALTER TABLE session_errors ADD CONSTRAINT ck_session_errors_user_message_not_blank "
-            "CHECK (length(trim(user_message)) > 0)"
-            if dialect == "postgresql"
-            else "rebuild session_errors with CHECK (length(trim(user_message)) > 0)"
-        )
-        fix = Fix(
-            ddl,
-            "CheckConstraint('length(trim(user_message)) > 0', name='user_message_not_blank')",
-        )
+        fix = blank_message_fix(dialect)
     elif check_id == "behaviour.rejects_unknown_category":
         expected = "an unknown error_category is refused (enum type or CHECK)"
         fix = Fix(

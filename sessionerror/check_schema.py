@@ -17,6 +17,7 @@ from sqlalchemy.exc import SAWarning
 
 from .check import TABLES, CheckResult, CheckStatus, Fix
 from .enums import ErrorCategory, ErrorSeverity, enum_values
+from .models import USER_MESSAGE_CHECK
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -94,7 +95,7 @@ _PG_DDL: dict[str, str] = {
     "operation_stage": "operation_stage VARCHAR(32) NOT NULL",
     "related_file_id": "related_file_id UUID REFERENCES uploaded_files (id) ON DELETE SET NULL",
     "related_ticket_id": "related_ticket_id UUID REFERENCES tickets (id) ON DELETE SET NULL",
-    "user_message": "user_message TEXT NOT NULL CHECK (length(trim(user_message)) > 0)",
+    "user_message": f"user_message TEXT NOT NULL CHECK ({USER_MESSAGE_CHECK['postgresql']})",
     "recovery_actions": "recovery_actions JSONB NOT NULL",
     "technical_details": "technical_details JSONB NOT NULL DEFAULT '{}'",
     "error_code": "error_code VARCHAR(64)",
@@ -109,7 +110,7 @@ _SQLITE_DDL: dict[str, str] = {
     "operation_stage": "operation_stage VARCHAR(32) NOT NULL",
     "related_file_id": "related_file_id CHAR(32) REFERENCES uploaded_files (id) ON DELETE SET NULL",
     "related_ticket_id": "related_ticket_id CHAR(32) REFERENCES tickets (id) ON DELETE SET NULL",
-    "user_message": "user_message TEXT NOT NULL CHECK (length(trim(user_message)) > 0)",
+    "user_message": f"user_message TEXT NOT NULL CHECK ({USER_MESSAGE_CHECK['sqlite']})",
     "recovery_actions": "recovery_actions JSON NOT NULL",
     "technical_details": "technical_details JSON NOT NULL",
     "error_code": "error_code VARCHAR(64)",
@@ -131,7 +132,8 @@ _SA: dict[str, str] = {
     "related_ticket_id": "mapped_column(Uuid(as_uuid=True), ForeignKey('tickets.id', "
     "ondelete='SET NULL'), nullable=True)",
     "user_message": "mapped_column(Text, nullable=False) + CheckConstraint("
-    "'length(trim(user_message)) > 0', name='user_message_not_blank')",
+    "USER_MESSAGE_CHECK[dialect], name='user_message_not_blank') "
+    "(from sessionerror.models import USER_MESSAGE_CHECK)",
     "recovery_actions": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)",
     "technical_details": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), "
     "nullable=False, default=dict)",
@@ -505,22 +507,27 @@ def _check_fk(schema: _Schema, column: str, target: str, rule: str) -> CheckResu
 def _check_blank_message(schema: _Schema) -> CheckResult:
     found = any(re.search(r"\buser_message\b", str(c["sqltext"])) for c in schema.checks)
     problems = [] if found else ["no CHECK constraint on user_message (blank messages accepted)"]
-    if schema.is_pg():
-        ddl = (
-            "ALTER TABLE session_errors ADD CONSTRAINT ck_session_errors_user_message_not_blank "
-            "CHECK (length(trim(user_message)) > 0)"
-        )
-    else:
-        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL["user_message"])
+    fix = blank_message_fix("postgresql" if schema.is_pg() else "sqlite")
     return _result(
         "schema.check.user_message_not_blank",
         "a CHECK refuses a blank user_message",
         problems,
-        "CHECK (length(trim(user_message)) > 0)",
-        Fix(
-            ddl, "CheckConstraint('length(trim(user_message)) > 0', name='user_message_not_blank')"
-        ),
+        "a CHECK refusing empty and whitespace-only user_message",
+        fix,
     )
+
+
+def blank_message_fix(dialect: str) -> Fix:
+    """How to add the reference not-blank CHECK on ``dialect`` (DDL and SQLAlchemy)."""
+    check = USER_MESSAGE_CHECK[dialect]
+    if dialect == "postgresql":
+        ddl = (
+            "ALTER TABLE session_errors ADD CONSTRAINT ck_session_errors_user_message_not_blank "
+            f"CHECK ({check})"
+        )
+    else:
+        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL["user_message"])
+    return Fix(ddl, f"CheckConstraint({check!r}, name='user_message_not_blank')")
 
 
 def _check_sqlite_foreign_keys(conn: Connection, *, own_connection: bool) -> CheckResult:

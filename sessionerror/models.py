@@ -48,6 +48,7 @@ from .validation import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "USER_MESSAGE_CHECK",
     "Base",
     "SessionError",
     "SessionErrorMixin",
@@ -70,6 +71,13 @@ NAMING_CONVENTION: dict[str, str] = {
 _WHITESPACE_CODES = [code for code in range(128) if chr(code).isspace()]
 _pg_whitespace = " || ".join(f"chr({code})" for code in _WHITESPACE_CODES)
 _sqlite_whitespace = f"char({', '.join(str(code) for code in _WHITESPACE_CODES)})"
+
+#: The not-blank CHECK on ``user_message`` per dialect. ``trim()`` alone strips spaces only, so
+#: every ASCII whitespace character ``str.strip()`` strips is listed.
+USER_MESSAGE_CHECK: dict[str, str] = {
+    "postgresql": f"length(btrim(user_message, {_pg_whitespace})) > 0",
+    "sqlite": f"length(trim(user_message, {_sqlite_whitespace})) > 0",
+}
 
 _REQUIRED = ("error_category", "severity", "operation_stage", "user_message", "recovery_actions")
 
@@ -222,15 +230,10 @@ class SessionErrorMixin:
             Index(f"idx_{table}_session_id", "session_id"),
             Index(f"idx_{table}_category", "error_category"),
             Index(f"idx_{table}_severity", "severity"),
-            # trim() alone strips spaces only: strip every ASCII whitespace, as str.strip() does.
-            CheckConstraint(
-                f"length(btrim(user_message, {_pg_whitespace})) > 0",
-                name="user_message_not_blank",
-            ).ddl_if(dialect="postgresql"),
-            CheckConstraint(
-                f"length(trim(user_message, {_sqlite_whitespace})) > 0",
-                name="user_message_not_blank",
-            ).ddl_if(dialect="sqlite"),
+            *(
+                CheckConstraint(sql, name="user_message_not_blank").ddl_if(dialect=dialect)
+                for dialect, sql in USER_MESSAGE_CHECK.items()
+            ),
             CheckConstraint(f"operation_stage IN ({stages})", name="operation_stage_valid"),
             # A missing 'actions' key gives NULL, and a NULL CHECK passes: coalesce refuses it.
             CheckConstraint(

@@ -213,8 +213,8 @@ BROKEN: tuple[Broken, ...] = (
         frozenset({"schema.check.user_message_not_blank", "behaviour.rejects_blank_message"}),
         "schema.check.user_message_not_blank",
         ("no CHECK constraint on user_message",),
-        ("length(trim(user_message)) > 0",),
-        ("CheckConstraint(", "CHECK (length(trim(user_message)) > 0)"),
+        ("whitespace-only user_message",),
+        ("CheckConstraint(", "user_message_not_blank", "trim(user_message, "),
     ),
     Broken(
         "foreign_keys_off",
