@@ -150,7 +150,7 @@ class DatabaseProvisioner:
             return ProvidedDatabase("sqlite", engine, f"sqlite:///{path} (reused)")
         path = self.tmp_dir / f"sessionerror-{self.worker}.db"
         path.unlink(missing_ok=True)
-        engine = create_sqlite_engine(path)
+        engine = create_sqlite_engine(path, throwaway=True)
         build_schema(engine, self.metadata, setup)
         database = ProvidedDatabase("sqlite", engine, f"sqlite:///{path}")
         database._cleanup.append(lambda: path.unlink(missing_ok=True))

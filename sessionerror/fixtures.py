@@ -237,6 +237,7 @@ def sessionerror_connection(sessionerror_engine: Engine) -> Iterator[Connection]
 def sessionerror_db(
     request: pytest.FixtureRequest,
     sessionerror_database: ProvidedDatabase,
+    sessionerror_connection: Connection,
 ) -> Iterator[Session]:
     """ORM session for the test; everything it does is rolled back afterwards.
 
@@ -252,8 +253,7 @@ def sessionerror_db(
     if options.committed:
         scope = committed_session(sessionerror_database.engine, sessionerror_database.tables)
     else:
-        connection: Connection = request.getfixturevalue("sessionerror_connection")
-        scope = rolled_back_session(connection)
+        scope = rolled_back_session(sessionerror_connection)
     with scope as db:
         if options.datasets:
             from .datasets import load_dataset

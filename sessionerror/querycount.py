@@ -23,17 +23,20 @@ class QueryCountError(AssertionError):
 
 
 class StatementRecorder:
-    """Collects statements sent through one engine while at least one capture is open."""
+    """Collects statements sent through one engine while at least one capture is open.
 
-    def __init__(self) -> None:
+    The engine listener exists only while a capture is open: an always-on listener would put
+    every statement of every test on SQLAlchemy's slower event path.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self._captures: list[list[str]] = []
 
     @classmethod
     def attach(cls, engine: Engine) -> StatementRecorder:
-        """Create a recorder listening to every statement ``engine`` sends."""
-        recorder = cls()
-        event.listen(engine, "before_cursor_execute", recorder._on_execute)
-        return recorder
+        """Create a recorder for the statements ``engine`` sends inside :meth:`capture`."""
+        return cls(engine)
 
     def _on_execute(
         self,
@@ -44,7 +47,7 @@ class StatementRecorder:
         _context: Any,
         executemany: bool,
     ) -> None:
-        if not self._captures or _INTERNAL.match(statement):
+        if _INTERNAL.match(statement):
             return
         text = " ".join(statement.split())
         if executemany:
@@ -56,11 +59,15 @@ class StatementRecorder:
     def capture(self) -> Iterator[list[str]]:
         """Yield the list that receives each statement sent inside the block."""
         statements: list[str] = []
+        if not self._captures:
+            event.listen(self.engine, "before_cursor_execute", self._on_execute)
         self._captures.append(statements)
         try:
             yield statements
         finally:
             self._captures.remove(statements)
+            if not self._captures:
+                event.remove(self.engine, "before_cursor_execute", self._on_execute)
 
 
 @contextmanager
