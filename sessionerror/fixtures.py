@@ -227,9 +227,9 @@ def sessionerror_empty_database_url(
 
 
 @pytest.fixture
-def sessionerror_connection(sessionerror_engine: Engine) -> Iterator[Connection]:
+def sessionerror_connection(sessionerror_database: ProvidedDatabase) -> Iterator[Connection]:
     """A connection of the current backend; ``sessionerror_db`` runs its transaction on it."""
-    with sessionerror_engine.connect() as connection:
+    with sessionerror_database.engine.connect() as connection:
         yield connection
 
 

@@ -22,6 +22,8 @@ from .factory_fixtures import (
     workflow_session_factory,
 )
 from .fixtures import (
+    marker_options,
+    marker_options_key,
     sessionerror_assert_contract,
     sessionerror_assert_max_queries,
     sessionerror_assert_num_queries,
@@ -112,6 +114,8 @@ def pytest_configure(config: pytest.Config) -> None:
         state.worker = str(workerinput.get("workerid", "main"))
     config.stash[state_key] = state
     config.add_cleanup(lambda: _run_cleanups(state))
+    if state.config.require_postgres:
+        config.pluginmanager.register(_RequirePostgresHooks(), "sessionerror-require-postgres")
     if not state.config.wants_postgres:
         return
     if workerinput is not None:
@@ -223,26 +227,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Validate sessionerror marker arguments on every test, used fixtures or not."""
-    from .fixtures import marker_options, marker_options_key
-
     item.stash[marker_options_key] = marker_options(item)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """When PostgreSQL is required, a skipped PostgreSQL test is reported as a failure."""
-    report: pytest.TestReport = yield
-    if (
-        report.skipped
-        and not hasattr(report, "wasxfail")
-        and item.get_closest_marker("postgresql") is not None
-        and item.get_closest_marker("sqlite") is None
-        and get_state(item.config).config.require_postgres
-    ):
-        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.outcome = "failed"
-        report.longrepr = (
-            f"PostgreSQL test skipped while PostgreSQL is required "
-            f"(--sessionerror-require-postgres): {reason}"
-        )
-    return report
+class _RequirePostgresHooks:
+    """Registered only with --sessionerror-require-postgres: a PostgreSQL skip is a failure."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """Report a skipped PostgreSQL test as failed."""
+        report: pytest.TestReport = yield
+        if (
+            report.skipped
+            and not hasattr(report, "wasxfail")
+            and item.get_closest_marker("postgresql") is not None
+            and item.get_closest_marker("sqlite") is None
+        ):
+            longrepr = report.longrepr
+            reason = longrepr[-1] if isinstance(longrepr, tuple) else longrepr
+            report.outcome = "failed"
+            report.longrepr = (
+                f"PostgreSQL test skipped while PostgreSQL is required "
+                f"(--sessionerror-require-postgres): {reason}"
+            )
+        return report
