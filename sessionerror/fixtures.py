@@ -365,7 +365,7 @@ def sessionerror_engine_factory(
     return engine_fixture_per_backend
 
 
-def sessionerror_db_factory(engine: str, *, committed: bool = False) -> Any:
+def sessionerror_db_factory(*, engine: str = "sessionerror_engine", committed: bool = False) -> Any:
     """Build a function-scoped ORM-session fixture on the engine fixture named ``engine``.
 
     Rolled back after each test (or, with ``committed=True``, committed and deleted after).

@@ -14,6 +14,22 @@ from sqlalchemy.orm import Session
 from sessionerror.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 
+#: The 12 columns of the spec, in the spec's order (written out here, not taken from the code).
+SPEC_COLUMNS = [
+    "id",
+    "session_id",
+    "error_category",
+    "severity",
+    "operation_stage",
+    "related_file_id",
+    "related_ticket_id",
+    "user_message",
+    "recovery_actions",
+    "technical_details",
+    "error_code",
+    "created_at",
+]
+
 
 @dataclass
 class Parents:

@@ -16,6 +16,8 @@ from sessionerror.fixtures import sessionerror_db_factory, sessionerror_engine_f
 from sessionerror.models import SessionErrorMixin
 from sessionerror.types import GUID, UTCDateTime, utcnow
 
+from .conftest import SPEC_COLUMNS
+
 
 class TeamBase(DeclarativeBase):
     pass
@@ -67,7 +69,7 @@ def team_engine(request: pytest.FixtureRequest, sessionerror_backend: str) -> En
     return engine
 
 
-team_db = sessionerror_db_factory("team_engine")
+team_db = sessionerror_db_factory(engine="team_engine")
 
 
 def _fields(session_id: uuid.UUID, **overrides: object) -> dict[str, object]:
@@ -113,20 +115,7 @@ def test_team_database_is_separate_and_on_the_current_backend(
 def test_team_schema_matches_the_contract(team_engine: Engine, sessionerror_backend: str) -> None:
     inspector = inspect(team_engine)
     columns = {c["name"]: c for c in inspector.get_columns("session_errors")}
-    assert list(columns) == [
-        "id",
-        "session_id",
-        "error_category",
-        "severity",
-        "operation_stage",
-        "related_file_id",
-        "related_ticket_id",
-        "user_message",
-        "recovery_actions",
-        "technical_details",
-        "error_code",
-        "created_at",
-    ]
+    assert list(columns) == SPEC_COLUMNS
     assert {n for n, c in columns.items() if c["nullable"]} == {
         "related_file_id",
         "related_ticket_id",

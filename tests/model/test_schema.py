@@ -12,22 +12,9 @@ from sqlalchemy.orm import Session
 from sessionerror.enums import ErrorCategory, ErrorSeverity
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 
-from .conftest import MakeError, count_errors, raw_id, raw_insert
+from .conftest import SPEC_COLUMNS, MakeError, count_errors, raw_id, raw_insert
 
-COLUMNS = [
-    "id",
-    "session_id",
-    "error_category",
-    "severity",
-    "operation_stage",
-    "related_file_id",
-    "related_ticket_id",
-    "user_message",
-    "recovery_actions",
-    "technical_details",
-    "error_code",
-    "created_at",
-]
+COLUMNS = SPEC_COLUMNS
 NULLABLE = {"related_file_id", "related_ticket_id", "error_code"}
 
 # Compiled type names per backend (what inspect() reports).

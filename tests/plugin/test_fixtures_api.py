@@ -97,8 +97,8 @@ def test_fixture_factories_build_engines_for_another_schema(
         Table("gadgets", other, Column("id", Integer, primary_key=True), Column("name", String(9)))
 
         gadget_engine = sessionerror_engine_factory(metadata=other)
-        gadget_db = sessionerror_db_factory("gadget_engine")
-        gadget_db_committed = sessionerror_db_factory("gadget_engine", committed=True)
+        gadget_db = sessionerror_db_factory(engine="gadget_engine")
+        gadget_db_committed = sessionerror_db_factory(engine="gadget_engine", committed=True)
         """
     )
     pytester.makepyfile(
