@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -310,12 +311,14 @@ class SessionErrorMixin:
     #: User-friendly description; never blank.
     user_message: Mapped[str] = mapped_column(Text, nullable=False, sort_order=7)
     #: ``{"actions": ["step", ...]}``: what the user or admin can do about it.
+    #: Top-level changes in place (``error.recovery_actions["actions"] = [...]``) are tracked
+    #: and validated before the write; changes deeper down need a reassignment.
     recovery_actions: Mapped[dict[str, Any]] = mapped_column(
-        JSONDocument, nullable=False, sort_order=8
+        MutableDict.as_mutable(JSONDocument), nullable=False, sort_order=8
     )
     #: Stack traces, API responses...; secrets are redacted before storage.
     technical_details: Mapped[dict[str, Any]] = mapped_column(
-        JSONDocument, nullable=False, default=dict, sort_order=9
+        MutableDict.as_mutable(JSONDocument), nullable=False, default=dict, sort_order=9
     )
     #: Application-specific error code such as ``JIRA_AUTH_401``.
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True, sort_order=10)

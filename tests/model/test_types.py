@@ -58,8 +58,8 @@ def test_json_fields_come_back_as_dicts(sessionerror_db: Session, make_error: Ma
     loaded = _reload(sessionerror_db, error.id)
     assert loaded.technical_details == details
     assert loaded.recovery_actions == actions
-    assert type(loaded.technical_details) is dict
-    assert type(loaded.recovery_actions) is dict
+    assert isinstance(loaded.technical_details, dict)  # a MutableDict: changes are tracked
+    assert isinstance(loaded.recovery_actions, dict)
 
 
 def test_enums_come_back_as_members(sessionerror_db: Session, make_error: MakeError) -> None:

@@ -239,6 +239,25 @@ def test_in_place_mutation_of_a_stored_error_fails_at_the_next_update(
     assert stored == "UPLOAD_NO_HEADER"
 
 
+def test_top_level_in_place_change_of_a_stored_error_is_tracked_and_validated(
+    sessionerror_db: Session, make_error: MakeError
+) -> None:
+    error = make_error()
+    error.recovery_actions["actions"] = ["Retry the upload"]  # no other change to the row
+    error.technical_details["token"] = "s3cr3t-token"
+    sessionerror_db.flush()
+    stored_actions, stored_details = sessionerror_db.execute(
+        text("SELECT recovery_actions, technical_details FROM session_errors WHERE id = :id"),
+        {"id": raw_id(sessionerror_db, error.id)},
+    ).one()
+    assert "Retry the upload" in str(stored_actions)
+    assert "s3cr3t-token" not in str(stored_details)
+    with pytest.raises(ErrorDataValidationError, match=ACTIONS_ERROR):  # noqa: SIM117
+        with sessionerror_db.begin_nested():
+            error.recovery_actions.pop("actions")  # tracked alone, refused before the UPDATE
+            sessionerror_db.flush()
+
+
 def test_in_place_secret_added_before_flush_is_redacted(
     sessionerror_db: Session, parents: Parents
 ) -> None:
