@@ -31,9 +31,13 @@ def rolled_back_session(connection: Connection) -> Iterator[Session]:
         with bind_session(db):
             yield db
     finally:
-        db.close()
-        if outer.is_active:
-            outer.rollback()
+        # Rolling back the outer transaction first discards every SAVEPOINT with it, so closing
+        # the session afterwards sends no ROLLBACK TO SAVEPOINT: one round trip less per test.
+        try:
+            if outer.is_active:
+                outer.rollback()
+        finally:
+            db.close()
 
 
 @contextmanager
