@@ -18,6 +18,8 @@ _SECRET_KEY = re.compile(
 )
 # scheme://user:password@host  ->  scheme://user:***@host
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?=@)")
+# ...?password=secret&...  (libpq and SQLAlchemy both accept the password as a query parameter)
+_QUERY_PASSWORD = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd)=)(?P<pw>[^&#\s]+)")
 # Authorization: Bearer abc / Basic abc inside free text (stack traces, logged requests).
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]+=*")
 # key=value / key: value / "key": "value" pairs inside free text.
@@ -35,8 +37,9 @@ def is_secret_key(key: str) -> bool:
 
 
 def mask_url_password(url: str) -> str:
-    """Replace the password of every ``scheme://user:password@host`` in ``url`` by ``***``."""
-    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***", url)
+    """Replace every password in ``url`` by ``***``: ``user:password@`` and ``?password=``."""
+    masked = _URL_PASSWORD.sub(lambda m: m.group("head") + "***", url)
+    return _QUERY_PASSWORD.sub(lambda m: m.group("head") + "***", masked)
 
 
 def redact_text(text: str) -> str:

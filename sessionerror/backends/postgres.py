@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
 from ..errors import BackendUnavailableError
-from ..redaction import mask_url_password, redact_text
+from ..redaction import redact_text
 
 __all__ = [
     "ENABLE_HINT",
@@ -106,14 +106,7 @@ class PostgresServer:
 
 def mask_postgres_url(url: str) -> str:
     """``url`` with its password (userinfo or ``?password=``) replaced, safe to print."""
-    masked = mask_url_password(url)
-    with contextlib.suppress(Exception):
-        from sqlalchemy.engine import make_url
-
-        parsed = make_url(url)
-        if parsed.password is not None:
-            masked = parsed.render_as_string(hide_password=True)
-    return redact_text(masked)
+    return redact_text(url)  # mask_url_password, then any other secret left in the text
 
 
 def normalise_postgres_url(url: str) -> str:

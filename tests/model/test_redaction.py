@@ -34,6 +34,10 @@ SECRETS = ["s3cr3t-pw", "tok_abcdef123", "sk-live-998877", "sid=abc123cookie", "
         ("postgresql://u@h/db", "postgresql://u@h/db"),
         ("https://example.test/path?q=1", "https://example.test/path?q=1"),
         ("a://x:1@h b://y:2@h", "a://x:***@h b://y:***@h"),
+        (
+            "postgresql://u@h/db?password=pw&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=require",
+        ),
     ],
 )
 def test_mask_url_password(url: str, expected: str) -> None:
