@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy import Dialect, Engine, MetaData, create_engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from .backends.sqlite import MEMORY, create_sqlite_engine
@@ -46,9 +47,9 @@ class ProvidedDatabase:
 
 
 def schema_fingerprint(
-    metadata: MetaData, engine: Engine, setup: Callable[..., Any] | None = None
+    metadata: MetaData, dialect: Dialect, setup: Callable[..., Any] | None = None
 ) -> str:
-    """Hash of the DDL ``metadata`` produces on ``engine``'s dialect.
+    """Hash of the DDL ``metadata`` produces on ``dialect``.
 
     With a setup callable, the source of its module counts instead of the metadata: editing the
     migrations changes the fingerprint.
@@ -61,9 +62,9 @@ def schema_fingerprint(
             digest.update(Path(source).read_bytes())
         return digest.hexdigest()[:16]
     for table in metadata.sorted_tables:
-        digest.update(str(CreateTable(table).compile(dialect=engine.dialect)).encode())
+        digest.update(str(CreateTable(table).compile(dialect=dialect)).encode())
         for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
-            digest.update(str(CreateIndex(index).compile(dialect=engine.dialect)).encode())
+            digest.update(str(CreateIndex(index).compile(dialect=dialect)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -138,9 +139,7 @@ class DatabaseProvisioner:
             build_schema(engine, self.metadata, setup)
             return ProvidedDatabase("sqlite", engine, "sqlite:// (in memory)")
         if self.config.reuse_schema and self.cache_dir is not None:
-            probe = create_sqlite_engine(MEMORY)
-            fingerprint = schema_fingerprint(self.metadata, probe, setup)
-            probe.dispose()
+            fingerprint = schema_fingerprint(self.metadata, sqlite.dialect(), setup)
             path = self.cache_dir / f"sqlite-{fingerprint}-{self.worker}.db"
             for stale in self.cache_dir.glob(f"sqlite-*-{self.worker}.db"):
                 if stale != path:
@@ -174,8 +173,8 @@ class DatabaseProvisioner:
         janitor = DatabaseJanitor(self.postgres.url, worker=self.worker)
         if self.config.reuse_schema:
             setup = self.schema_setup()
-            probe = create_engine(self.postgres.url)  # compiles DDL only; never connects
-            fingerprint = schema_fingerprint(self.metadata, probe, setup)
+            dialect = postgresql.psycopg2.dialect()  # type: ignore[no-untyped-call]
+            fingerprint = schema_fingerprint(self.metadata, dialect, setup)
             url, created = janitor.keep(fingerprint)
             engine = create_engine(url)
             if created:

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -170,9 +170,14 @@ def _provided(
     try:
         return provisioner.get(backend)
     except BackendUnavailableError as exc:
-        if get_state(config).config.require_postgres:
-            pytest.fail(str(exc), pytrace=False)
-        pytest.skip(str(exc))
+        _postgres_unavailable(config, str(exc))
+
+
+def _postgres_unavailable(config: pytest.Config, problem: str) -> NoReturn:
+    """Skip the test, or fail it when the run requires PostgreSQL."""
+    if get_state(config).config.require_postgres:
+        pytest.fail(problem, pytrace=False)
+    pytest.skip(problem)
 
 
 @pytest.fixture(scope="session")
@@ -209,10 +214,7 @@ def sessionerror_empty_database_url(
         yield f"sqlite:///{path}"
         return
     if state.postgres is None:
-        problem = state.postgres_problem or "PostgreSQL is not available"
-        if state.config.require_postgres:
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem)
+        _postgres_unavailable(request.config, state.postgres_problem or "PostgreSQL unavailable")
     from .backends.janitor import DatabaseJanitor
 
     janitor = DatabaseJanitor(state.postgres.url, worker=f"{state.worker}e")
