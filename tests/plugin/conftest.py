@@ -7,18 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-#: The real server the project's tests use (the CI sets SESSIONERROR_POSTGRES_URL).
-SERVER_URL = os.environ.get(
-    "SESSIONERROR_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
-
 RunPytest = Callable[..., pytest.RunResult]
-
-
-@pytest.fixture
-def server_url() -> str:
-    """URL of the real PostgreSQL server the kit may create its databases on."""
-    return SERVER_URL
 
 
 @pytest.fixture
