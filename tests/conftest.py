@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from sessionerror.backends.postgres import PostgresUnavailableError, check_server
+from sessionerror.state import get_state
 
 
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    """URL of the maintenance database of the real server (``SESSIONERROR_POSTGRES_URL``).
+def server_url(pytestconfig: pytest.Config) -> str:
+    """URL of the maintenance database of the server the plugin resolved for this run.
 
-    Skips when it does not answer; with PostgreSQL required (as in CI) that skip is a failure.
+    The plugin's own resolution, as the README describes it: ``SESSIONERROR_POSTGRES_URL``
+    (an unreachable one already stopped the run), else a throwaway local server, else a
+    container; no hidden default. When none is available the test skips, and with PostgreSQL
+    required (as in CI) that skip is a failure.
     """
-    url = os.environ.get(
-        "SESSIONERROR_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+    state = get_state(pytestconfig)
+    if state.postgres is not None:
+        return state.postgres.url
+    problem = state.postgres_problem or (
+        "the postgresql backend is not selected (--sessionerror-backend all or postgresql)"
     )
-    try:
-        check_server(url, timeout=3)
-    except PostgresUnavailableError as exc:
-        pytest.skip(f"no test server: {exc}")
-    return url
+    if state.config.require_postgres:
+        pytest.fail(f"no test server: {problem}", pytrace=False)
+    pytest.skip(f"no test server: {problem}")

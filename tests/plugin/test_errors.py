@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 RunPytest = Callable[..., pytest.RunResult]
+#: A Docker endpoint that never answers: the tests that need "no engine" say so explicitly.
+NO_DOCKER_ENGINE = "unix:///nonexistent/docker.sock"
 
 PG_TEST = """
 def test_pg(sessionerror_engine):
@@ -103,10 +105,16 @@ def test_missing_driver(
     assert_short_error(result, "psycopg2", "pip install")
 
 
+def no_docker_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Say explicitly that no Docker engine answers, whatever runs on this machine."""
+    monkeypatch.setenv("DOCKER_HOST", NO_DOCKER_ENGINE)
+
+
 def test_no_binaries_no_docker_skips_with_one_line(
-    pytester: pytest.Pytester, run_pytest: RunPytest, tmp_path: Path
+    pytester: pytest.Pytester, run_pytest: RunPytest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(PG_TEST)
+    no_docker_engine(monkeypatch)
     result = run_pytest(
         "-rs",
         "--sessionerror-backend",
@@ -183,9 +191,10 @@ def test_local_server_is_started_and_removed(
 
 
 def test_container_step_without_docker_engine_is_explained(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_pytest: RunPytest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(PG_TEST)
+    no_docker_engine(monkeypatch)
     result = run_pytest(
         "-rs",
         "--sessionerror-backend",
