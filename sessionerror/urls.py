@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["explicit_driver"]
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote
+
+from .redaction import mask_url_password
+
+__all__ = ["SecretURL", "explicit_driver", "hide_url_secrets", "mask_url", "url_secrets"]
 
 _BARE_POSTGRES = ("postgres://", "postgresql://")
 
@@ -18,3 +24,91 @@ def explicit_driver(url: str) -> str:
         if stripped.lower().startswith(prefix):
             return "postgresql+psycopg2://" + stripped[len(prefix) :]
     return stripped
+
+
+_QUERY_SECRET = re.compile(r"(?i)[?&](?:password|passwd|pwd)=([^&#]*)")
+# user:password@ without a well-formed scheme in front (``postgresql//u:pw@h``, ``u:pw@h``).
+_LOOSE_USERINFO = re.compile(r"(?P<head>(?://|(?<![^\s'\"=]))[^\s:/@'\"]+:)[^\s'\"@/]+(?=@)")
+# Literal secrets shorter than this are left to the structural masking: replacing every "a"
+# of a message would make it unreadable.
+_MIN_LITERAL = 3
+
+
+def url_secrets(text: str) -> set[str]:
+    """The passwords a user-given URL (possibly malformed) carries, raw and percent-decoded.
+
+    Tolerant of typos: ``postgresql//user:pw@host`` and ``user:pw@host`` yield ``pw``; the
+    password is everything between the first ``:`` of the user info and the last ``@``.
+    """
+    secrets: set[str] = set()
+    for value in _QUERY_SECRET.findall(text):
+        secrets.add(value)
+    head = text.split("?", 1)[0] if "?" in text.rsplit("@", 1)[-1] else text
+    if "@" in head:
+        userinfo = head.rsplit("@", 1)[0]
+        if "//" in userinfo:
+            userinfo = userinfo.rsplit("//", 1)[1]
+        elif userinfo.count(":") > 1:
+            userinfo = userinfo.split(":", 1)[1]  # "scheme:user:pw"
+        if ":" in userinfo:
+            secrets.add(userinfo.split(":", 1)[1])
+    return {form for secret in secrets if secret for form in (secret, unquote(secret))}
+
+
+def hide_url_secrets(text: str, sources: Iterable[str] = ()) -> str:
+    """``text`` with URL passwords masked as ``***``, for anything printed to a user.
+
+    Replaces every literal password found in ``sources`` (the URLs and arguments the user
+    gave) wherever it appears in ``text``, then applies
+    :func:`~sessionerror.redaction.mask_url_password`, then masks ``user:password@`` in
+    malformed URLs too (``postgresql//user:pw@host``).
+    """
+    secrets = {secret for source in sources for secret in url_secrets(source)}
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= _MIN_LITERAL:
+            text = text.replace(secret, "***")
+    return _LOOSE_USERINFO.sub(lambda m: m.group("head") + "***", mask_url_password(text))
+
+
+def mask_url(url: str) -> str:
+    """``url`` safe to print: its password (even one holding ``/`` or ``@``) and any
+    ``?password=`` replaced by ``***``."""
+    masked = hide_url_secrets(url, [url])
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(url).password
+    except Exception:  # not a URL SQLAlchemy reads: the text rules above did the work
+        password = None
+    if password and len(password) >= _MIN_LITERAL:
+        masked = masked.replace(password, "***")
+    return masked
+
+
+class SecretURL:
+    """A database URL whose ``repr()`` and ``str()`` are masked.
+
+    Hold URLs in one of these so tracebacks (``pytest -l`` shows local variables) and logs
+    never show the password; :meth:`reveal` gives the real URL to the one place that connects.
+    """
+
+    __slots__ = ("_url",)
+
+    def __init__(self, url: str | SecretURL) -> None:
+        self._url = url.reveal() if isinstance(url, SecretURL) else str(url)
+
+    def reveal(self) -> str:
+        """The URL with its password: pass it to the driver, never print it."""
+        return self._url
+
+    def __str__(self) -> str:
+        return mask_url(self._url)
+
+    def __repr__(self) -> str:
+        return f"SecretURL({mask_url(self._url)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretURL) and other._url == self._url
+
+    def __hash__(self) -> int:
+        return hash(self._url)
