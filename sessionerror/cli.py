@@ -2,27 +2,91 @@
 
 Imports stay light at module level: SQLAlchemy, the drivers and sqlite-utils are loaded only
 when a command runs.
+
+Every failure a user can cause ends with one line on stderr (``sessionerror: error: ...``,
+passwords masked) and an exit code: 0 ok, 1 contract violated (``check``), 2 bad usage or
+environment (bad URL, unreachable server, missing driver, missing tables, bad path or number),
+130 interrupted by SIGINT, 143 terminated by SIGTERM (nothing left behind in both cases).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
+import sqlite3
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import NoReturn
 
-__all__ = ["build_parser", "main"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
+    "EXIT_VIOLATED",
+    "build_parser",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_VIOLATED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+
+_EXIT_CODES = (
+    "Exit codes: 0 ok; 1 contract violated (check); 2 bad usage, unusable URL, unreachable "
+    "database, missing tables, bad path; 130/143 interrupted by SIGINT/SIGTERM."
+)
+
+
+class UsageError(Exception):
+    """Bad command-line usage; the message is one line naming the problem and the fix."""
+
+
+class _Interrupted(BaseException):
+    """Raised by the signal handler so that ``finally`` blocks clean up (BaseException: no
+    ``except Exception`` on the way swallows it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are exceptions, printed by :func:`main` as one line."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("sessionerror").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message}. Fix: see {self.prog} --help")
+
+
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sessionerror`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sessionerror",
         description="Check a database against the SessionError contract; export and summarise "
         "recorded errors.",
+        epilog=_EXIT_CODES,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -31,8 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="verify a database against the contract (default: a throwaway reference schema)",
         description="Verify a database against the SessionError contract. Without --db, check "
         "the reference schema in a throwaway SQLite file. Behaviour checks write test rows in "
-        "one transaction that is always rolled back. Exit 0: all pass; 1: contract violated; "
-        "2: cannot connect or bad usage.",
+        "one transaction that is always rolled back.",
+        epilog=_EXIT_CODES,
     )
     check.add_argument("--db", metavar="URL", help="SQLite or PostgreSQL URL to check")
     check.add_argument("--json", action="store_true", help="print a machine-readable report")
@@ -45,40 +109,43 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export",
         help="copy sessions and their errors into a SQLite file (sqlite-utils / Datasette)",
+        description="Copy sessions and session_errors into a new SQLite file (technical details "
+        "redacted, full-text search on user_message). The file is written next to --to and "
+        "moved into place at the end: a failed or interrupted export leaves nothing behind. "
+        "An empty database gives a valid file with both tables and no rows.",
+        epilog=_EXIT_CODES,
     )
     export.add_argument("--db", metavar="URL", required=True, help="source database URL")
     export.add_argument("--to", metavar="PATH", required=True, help="SQLite file to write")
     export.add_argument("--replace", action="store_true", help="overwrite an existing --to file")
     export.add_argument(
-        "--batch-size", type=int, default=1000, metavar="N", help="rows per batch (default 1000)"
+        "--batch-size",
+        type=_whole_number(1),
+        default=1000,
+        metavar="N",
+        help="rows per batch (default 1000)",
     )
 
-    summary = commands.add_parser("summary", help="print error patterns of a database")
+    summary = commands.add_parser(
+        "summary", help="print error patterns of a database", epilog=_EXIT_CODES
+    )
     summary.add_argument("--db", metavar="URL", required=True, help="database URL")
     summary.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    summary.add_argument("--top", type=int, default=10, metavar="N", help="rows per top list")
+    summary.add_argument(
+        "--top", type=_whole_number(0), default=10, metavar="N", help="rows per top list"
+    )
     return parser
 
 
-def _error(message: str) -> int:
-    from .redaction import mask_url_password
-
-    print(f"sessionerror: error: {mask_url_password(message)}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def _check(args: argparse.Namespace) -> int:
-    from .check import DatabaseUnavailableError, check_reference_schema, run_checks
+    from .check import check_reference_schema, run_checks
 
     behaviour = not args.schema_only
-    try:
-        report = (
-            run_checks(args.db, behaviour=behaviour)
-            if args.db
-            else check_reference_schema(behaviour=behaviour)
-        )
-    except DatabaseUnavailableError as exc:
-        return _error(str(exc))
+    report = (
+        run_checks(args.db, behaviour=behaviour)
+        if args.db is not None
+        else check_reference_schema(behaviour=behaviour)
+    )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -87,15 +154,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .check import DatabaseUnavailableError
-    from .export import ExportError, export_database
+    from .export import export_database
 
-    try:
-        counts = export_database(
-            args.db, args.to, replace=args.replace, batch_size=args.batch_size, progress=sys.stderr
-        )
-    except (DatabaseUnavailableError, ExportError) as exc:
-        return _error(str(exc))
+    counts = export_database(
+        args.db, args.to, replace=args.replace, batch_size=args.batch_size, progress=sys.stderr
+    )
     print(
         f"exported {counts['sessions']} sessions and {counts['session_errors']} errors "
         f"to {args.to} (full-text search on user_message)"
@@ -104,23 +167,99 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .check import DatabaseUnavailableError
-    from .export import ExportError, format_summary, summarise
+    from .export import format_summary, summarise
 
-    try:
-        summary = summarise(args.db, top=args.top)
-    except (DatabaseUnavailableError, ExportError) as exc:
-        return _error(str(exc))
+    summary = summarise(args.db, top=args.top)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``sessionerror`` command with ``argv`` (default: ``sys.argv[1:]``)."""
-    parser = build_parser()
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`_Interrupted` so cleanup code runs; later signals
+    are ignored while it does. Only in the main thread (elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.getsignal(signum) for signum in signals}
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        for other in signals:
+            signal.signal(other, signal.SIG_IGN)
+        raise _Interrupted(signum)
+
+    for signum in signals:
+        signal.signal(signum, interrupt)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
-        return int(exc.code or 0)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _run(args: argparse.Namespace) -> int:
     handlers = {"check": _check, "export": _export, "summary": _summary}
     return handlers[args.command](args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``sessionerror`` command with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns the exit code; every failure a user can cause is one masked line on stderr.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+
+    def fail(message: str, code: int = EXIT_USAGE) -> int:
+        from .urls import hide_url_secrets
+
+        line = " ".join(hide_url_secrets(message, arguments).split())
+        print(f"sessionerror: error: {line}", file=sys.stderr, flush=True)
+        return code
+
+    command = "sessionerror"
+    with _signals_raise():
+        try:
+            args = build_parser().parse_args(arguments)
+            command = f"sessionerror {args.command}"
+            return _run(args)
+        except SystemExit as exc:  # --help
+            return EXIT_OK if exc.code is None else exc.code if isinstance(exc.code, int) else 2
+        except _Interrupted as exc:
+            name = signal.Signals(exc.signum).name
+            print(
+                f"{command}: interrupted by {name}; stopped, nothing was written",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 128 + exc.signum
+        except Exception as exc:
+            return _failure(exc, command, fail)
+
+
+def _failure(exc: Exception, command: str, fail: Callable[[str], int]) -> int:
+    """The one line (and exit code 2) for an error a user can cause; anything else re-raised."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .check import DatabaseUnavailableError
+    from .export import ExportError
+
+    if isinstance(exc, UsageError | DatabaseUnavailableError | ExportError):
+        return fail(str(exc))
+    if isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        return fail(
+            f"{command} stopped on a database error: {_one_line(exc)}; nothing was written. "
+            "Fix: run sessionerror check --db URL to see what differs from the contract"
+        )
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return fail(
+            f"{command} stopped: {exc.strerror or exc}{where}; nothing was written. "
+            "Fix: check the path, its permissions and the free disk space"
+        )
+    raise exc

@@ -13,6 +13,7 @@ import uuid
 import warnings
 from contextlib import suppress
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,12 +21,31 @@ from .check import connection_for
 from .redaction import redact, redact_text
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Engine
 
 __all__ = ["ExportError", "export_database", "format_summary", "summarise"]
 
 _HEX_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 _JSON_COLUMNS = ("recovery_actions", "technical_details")
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+#: Tables and columns each command reads.
+_EXPORT_NEEDS: dict[str, tuple[str, ...]] = {
+    "sessions": ("id",),
+    "session_errors": ("id", "session_id", "user_message"),
+}
+_SUMMARY_NEEDS: dict[str, tuple[str, ...]] = {
+    "session_errors": (
+        "id",
+        "session_id",
+        "operation_stage",
+        "error_category",
+        "severity",
+        "error_code",
+        "user_message",
+        "created_at",
+    )
+}
 
 
 class ExportError(Exception):
@@ -58,22 +78,73 @@ def _plain(key: str, value: Any) -> Any:
     return value
 
 
+def _reflect(conn: Connection, name: str) -> Table:
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        return Table(name, MetaData(), autoload_with=conn)
+
+
+def _require(conn: Connection, needed: dict[str, tuple[str, ...]], *, note: str = "") -> None:
+    """Raise ExportError (one line: what is missing, the fix) unless the tables/columns exist."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    present = set(inspector.get_table_names())
+    missing_tables = [name for name in needed if name not in present]
+    if missing_tables:
+        raise ExportError(
+            f"the database has no {', '.join(missing_tables)} table"
+            f"{'s' if len(missing_tables) > 1 else ''}{note}. Fix: point --db at "
+            "the database your application records SessionErrors in (sessionerror check --db "
+            "URL shows what differs from the contract)"
+        )
+    for name, columns in needed.items():
+        found = {column["name"] for column in inspector.get_columns(name)}
+        missing = [column for column in columns if column not in found]
+        if missing:
+            raise ExportError(
+                f"table {name} has no column {', '.join(missing)}{note}. Fix: "
+                "run sessionerror check --db URL to see what differs from the contract"
+            )
+
+
+def _sqlite_type(column: Any) -> type:
+    """The sqlite-utils column type for a reflected column (what inserting values would infer)."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return str
+    if issubclass(python_type, int):  # bool too
+        return int
+    if issubclass(python_type, float | Decimal):
+        return float
+    if issubclass(python_type, bytes):
+        return bytes
+    return str
+
+
 def _copy(
     conn: Connection,
     db: Any,
-    name: str,
+    source: Table,
     *,
     batch_size: int,
     progress: TextIO | None,
     progress_every: int,
     foreign_keys: list[tuple[str, str, str]] | None = None,
 ) -> int:
-    from sqlalchemy import MetaData, Table, select
-    from sqlalchemy.exc import SAWarning
+    from sqlalchemy import select
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)
-        source = Table(name, MetaData(), autoload_with=conn)
+    name = source.name
+    # Created up front so that an empty source still gives a valid database with both tables.
+    db[name].create(
+        {column.name: _sqlite_type(column) for column in source.columns},
+        pk="id",
+        foreign_keys=foreign_keys,
+    )
     order = list(source.primary_key.columns) or list(source.columns)[:1]
     result = conn.execution_options(yield_per=batch_size).execute(select(source).order_by(*order))
     target = db[name]
@@ -94,6 +165,44 @@ def _copy(
     return count
 
 
+def _check_target(target: Path, *, replace: bool) -> None:
+    """Refuse, before connecting, a --to that cannot be written or would be overwritten."""
+    if target.is_dir():
+        raise ExportError(
+            f"--to {target} is a directory; nothing was written. Fix: name a file, e.g. "
+            f"--to {target / 'errors.db'}"
+        )
+    parent = target.parent
+    if not parent.exists():
+        raise ExportError(
+            f"directory {parent} does not exist; nothing was written. Fix: create it first "
+            f"(mkdir -p {parent}) or choose another --to"
+        )
+    if not parent.is_dir():
+        raise ExportError(
+            f"{parent} is not a directory; nothing was written. Fix: choose another --to"
+        )
+    if target.exists() and not replace:
+        raise ExportError(f"{target} already exists; nothing was written (pass --replace)")
+
+
+def _same_file(conn: Connection, target: Path) -> bool:
+    database = conn.engine.url.database
+    if conn.dialect.name != "sqlite" or not database or not target.exists():
+        return False
+    try:
+        return os.path.samefile(database, target)
+    except OSError:
+        return False
+
+
+def _remove_partial(partial: Path) -> None:
+    """Remove the partial file and whatever SQLite left next to it (journal, WAL)."""
+    for path in (partial, *(partial.with_name(partial.name + s) for s in _SQLITE_SIDE_FILES)):
+        with suppress(FileNotFoundError):
+            path.unlink()
+
+
 def export_database(
     bind: Engine | str,
     to: str | os.PathLike[str],
@@ -106,19 +215,36 @@ def export_database(
     """Copy ``sessions`` and ``session_errors`` of ``bind`` into the SQLite file ``to``.
 
     Rows are streamed in batches; ``technical_details`` is redacted again; ``user_message``
-    gets a full-text index. The file is written next to ``to`` and moved into place at the end,
-    so a failed export leaves nothing behind. Returns the row count per table.
+    gets a full-text index. An empty source gives a valid file with both tables and no rows.
+    The file is written next to ``to`` and moved into place at the end, so a failed (or
+    interrupted) export leaves nothing behind and an existing ``to`` untouched. Raises
+    ExportError (message safe to print) for a ``to`` that cannot be written, a source
+    without the tables, or ``to`` being the source database. Returns the row count per table.
     """
     sqlite_utils = _sqlite_utils()
     target = Path(to)
-    if target.exists() and not replace:
-        raise ExportError(f"{target} already exists; nothing was written (pass --replace)")
     if batch_size < 1:
-        raise ExportError("--batch-size must be at least 1")
+        raise ExportError(f"--batch-size must be at least 1, got {batch_size}")
+    _check_target(target, replace=replace)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
     counts: dict[str, int] = {}
     try:
         with connection_for(bind) as conn:
+            _require(conn, _EXPORT_NEEDS, note="; nothing was written")
+            if _same_file(conn, target):
+                raise ExportError(
+                    f"--to {target} is the database being exported; nothing was written. "
+                    "Fix: choose another --to"
+                )
+            try:
+                partial.open("xb").close()
+            except OSError as exc:
+                raise ExportError(
+                    f"cannot write {partial.parent}: {exc.strerror or exc}; nothing was written. "
+                    "Fix: choose a --to in a directory you can write to"
+                ) from None
+            sessions = _reflect(conn, "sessions")
+            errors_table = _reflect(conn, "session_errors")
             db = sqlite_utils.Database(str(partial))
             try:
                 options = {
@@ -126,25 +252,30 @@ def export_database(
                     "progress": progress,
                     "progress_every": progress_every,
                 }
-                counts["sessions"] = _copy(conn, db, "sessions", **options)  # type: ignore[arg-type]
+                counts["sessions"] = _copy(conn, db, sessions, **options)  # type: ignore[arg-type]
                 counts["session_errors"] = _copy(
                     conn,
                     db,
-                    "session_errors",
+                    errors_table,
                     foreign_keys=[("session_id", "sessions", "id")],
                     **options,  # type: ignore[arg-type]
                 )
                 errors = db["session_errors"]
-                if errors.exists():
-                    errors.enable_fts(["user_message"], create_triggers=True)
-                    for column in ("session_id", "severity", "error_category", "error_code"):
+                errors.enable_fts(["user_message"], create_triggers=True)
+                for column in ("session_id", "severity", "error_category", "error_code"):
+                    if column in errors_table.c:
                         errors.create_index([column], if_not_exists=True)
             finally:
                 db.conn.close()
-        os.replace(partial, target)
+        try:
+            os.replace(partial, target)
+        except OSError as exc:
+            raise ExportError(
+                f"cannot move the export to {target}: {exc.strerror or exc}; nothing was "
+                "written. Fix: choose another --to"
+            ) from None
     finally:
-        if partial.exists():
-            partial.unlink()
+        _remove_partial(partial)
     if progress is not None:
         print(f"done: {counts}", file=progress, flush=True)
     return counts
@@ -159,8 +290,14 @@ def _aware(value: Any) -> datetime | None:
 
 def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None) -> dict[str, Any]:
     """Error patterns of ``bind``: counts by stage x category x severity, top error codes,
-    blocked sessions and the oldest blocking errors (with their age in minutes)."""
+    blocked sessions and the oldest blocking errors (with their age in minutes).
+
+    ``top`` (>= 0) bounds each list. Raises ExportError when the tables or columns are missing.
+    """
     from sqlalchemy import column, func, select, table
+
+    if top < 0:
+        raise ExportError(f"--top must be 0 or more, got {top}")
 
     errors = table(
         "session_errors",
@@ -178,6 +315,7 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
     n = func.count().label("n")
     blocking = c.severity == "blocking"
     with connection_for(bind) as conn:
+        _require(conn, _SUMMARY_NEEDS)
         total = int(conn.execute(select(func.count()).select_from(errors)).scalar_one())
         patterns = conn.execute(
             select(c.operation_stage, c.error_category, c.severity, n)
