@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -28,8 +28,12 @@ __all__ = [
     "EXIT_TERMINATED",
     "EXIT_USAGE",
     "EXIT_VIOLATED",
+    "Interrupted",
+    "UsageError",
     "build_parser",
+    "interrupt_on_signals",
     "main",
+    "one_line_parser",
 ]
 
 EXIT_OK = 0
@@ -48,9 +52,12 @@ class UsageError(Exception):
     """Bad command-line usage; the message is one line naming the problem and the fix."""
 
 
-class _Interrupted(BaseException):
-    """Raised by the signal handler so that ``finally`` blocks clean up (BaseException: no
-    ``except Exception`` on the way swallows it)."""
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived (see :func:`interrupt_on_signals`); ``signum`` says which.
+
+    A BaseException, so that ``finally`` blocks clean up and no ``except Exception`` on the
+    way swallows it.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -61,9 +68,15 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are exceptions, printed by :func:`main` as one line."""
 
     def error(self, message: str) -> NoReturn:
-        command = self.prog.removeprefix("sessionerror").strip()
+        command = self.prog.partition(" ")[2]  # "sessionerror check" -> "check"
         where = f"{command}: " if command else ""
         raise UsageError(f"{where}{message}. Fix: see {self.prog} --help")
+
+
+def one_line_parser(**kwargs: Any) -> argparse.ArgumentParser:
+    """An ArgumentParser whose usage errors raise :class:`UsageError` (one line) instead of
+    printing the usage and exiting; ``--help`` still prints and exits 0."""
+    return _Parser(**kwargs)
 
 
 def _whole_number(minimum: int) -> Callable[[str], int]:
@@ -175,9 +188,10 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _signals_raise() -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into :class:`_Interrupted` so cleanup code runs; later signals
-    are ignored while it does. Only in the main thread (elsewhere signals cannot be set)."""
+def interrupt_on_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` so cleanup code runs; later signals
+    are ignored while it does. Only in the main thread (elsewhere signals cannot be set);
+    the previous handlers are restored on exit."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -187,7 +201,7 @@ def _signals_raise() -> Iterator[None]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         for other in signals:
             signal.signal(other, signal.SIG_IGN)
-        raise _Interrupted(signum)
+        raise Interrupted(signum)
 
     for signum in signals:
         signal.signal(signum, interrupt)
@@ -223,14 +237,14 @@ def main(argv: list[str] | None = None) -> int:
         return code
 
     command = "sessionerror"
-    with _signals_raise():
+    with interrupt_on_signals():
         try:
             args = build_parser().parse_args(arguments)
             command = f"sessionerror {args.command}"
             return _run(args)
         except SystemExit as exc:  # --help
             return EXIT_OK if exc.code is None else exc.code if isinstance(exc.code, int) else 2
-        except _Interrupted as exc:
+        except Interrupted as exc:
             name = signal.Signals(exc.signum).name
             print(
                 f"{command}: interrupted by {name}; stopped, nothing was written",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .audit import AUDIT, audit_resolution_attempt, get_logger
@@ -33,7 +36,7 @@ from .models import Base, SessionError, Ticket, UploadedFile, WorkflowSession
 from .redaction import mask_url_password
 from .retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
 from .types import utcnow
-from .urls import explicit_driver
+from .urls import explicit_driver, hide_url_secrets
 
 __all__ = [
     "SCENARIOS",
@@ -429,9 +432,24 @@ def engine_from_url(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
 
 
 def main(name: str, argv: Sequence[str] | None = None) -> int:
-    """Run scenario ``name`` from the command line; return 0 if the database behaves, else 1."""
+    """Run scenario ``name`` from the command line and return the exit status.
+
+    0: the database behaves; 1: it does not (a check failed); 2: the scenario cannot run (bad
+    usage, unusable or unreachable ``--db``), one line on stderr with the password masked;
+    130 / 143: interrupted by SIGINT / SIGTERM, everything rolled back and nothing left behind.
+    """
+    from .check import DatabaseUnavailableError, connect_url
+    from .cli import Interrupted, UsageError, interrupt_on_signals, one_line_parser
+
     scenario = SCENARIOS[name]
-    parser = argparse.ArgumentParser(
+    arguments = list(sys.argv[1:] if argv is None else argv)
+
+    def fail(message: str, code: int = 2) -> int:
+        line = " ".join(hide_url_secrets(message, arguments).split())
+        print(f"{name}.py: error: {line}", file=sys.stderr, flush=True)
+        return code
+
+    parser = one_line_parser(
         prog=f"{name}.py", description=(scenario.__doc__ or "").splitlines()[0]
     )
     parser.add_argument(
@@ -442,13 +460,37 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
     )
     # For demonstrations and tests: a SQLite engine without PRAGMA foreign_keys=ON.
     parser.add_argument("--sqlite-foreign-keys-off", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="sessionerror-example-") as tmp:
-        url = args.db or f"sqlite:///{Path(tmp) / 'example.db'}"
-        engine = engine_from_url(url, sqlite_foreign_keys=not args.sqlite_foreign_keys_off)
-        try:
-            result = scenario(engine)
-        finally:
-            engine.dispose()
+    try:
+        args = parser.parse_args(arguments)
+        with (
+            interrupt_on_signals(),
+            tempfile.TemporaryDirectory(prefix="sessionerror-example-") as tmp,
+        ):
+            if args.db is not None:
+                # One clear line (exit 2) for a bad URL, a missing file or an unreachable server,
+                # before the scenario starts; SQLite files are never created.
+                connect_url(args.db).dispose()
+            url = args.db if args.db is not None else f"sqlite:///{Path(tmp) / 'example.db'}"
+            engine = engine_from_url(url, sqlite_foreign_keys=not args.sqlite_foreign_keys_off)
+            try:
+                result = scenario(engine)
+            finally:
+                engine.dispose()
+    except SystemExit as exc:  # --help
+        return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
+    except (UsageError, DatabaseUnavailableError) as exc:
+        return fail(str(exc))
+    except SQLAlchemyError as exc:
+        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        return fail(
+            f"cannot run on the database: {first.strip()}. Fix: check the --db URL "
+            "(sessionerror check --db URL shows what differs from the contract)"
+        )
+    except Interrupted as exc:
+        signame = signal.Signals(exc.signum).name
+        return fail(
+            f"interrupted by {signame}; everything the scenario wrote was rolled back",
+            128 + exc.signum,
+        )
     print(result.report())
     return 0 if result.ok else 1
