@@ -81,6 +81,43 @@ USER_MESSAGE_CHECK: dict[str, str] = {
 }
 
 _REQUIRED = ("error_category", "severity", "operation_stage", "user_message", "recovery_actions")
+#: Fields validated and redacted when set, and checked for changes before every write.
+_SCRUBBED = ("user_message", "recovery_actions", "technical_details", "error_code")
+#: Instance attribute holding copies of the clean values of ``_SCRUBBED`` fields.
+_CLEAN = "_sessionerror_clean"
+
+
+def _structure_copy(value: Any) -> Any:
+    """Copy the dicts and lists of an already validated value (strings are shared).
+
+    The value is at most MAX_NESTING_DEPTH levels deep (validated), so recursion is bounded.
+    """
+    if isinstance(value, dict):
+        return {key: _structure_copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_structure_copy(item) for item in value]
+    return value
+
+
+def _same(current: Any, clean: Any) -> bool:
+    """True if ``current`` still equals the clean copy, same types at every level.
+
+    The comparison descends only as deep as the clean copy (bounded), so a value made deeper in
+    place cannot raise RecursionError here; it is simply "changed".
+    """
+    if isinstance(clean, dict):
+        return (
+            isinstance(current, dict)
+            and current.keys() == clean.keys()
+            and all(_same(current[key], item) for key, item in clean.items())
+        )
+    if isinstance(clean, list):
+        return (
+            isinstance(current, list)
+            and len(current) == len(clean)
+            and all(_same(a, b) for a, b in zip(current, clean, strict=True))
+        )
+    return type(current) is type(clean) and bool(current == clean)
 
 
 class Base(DeclarativeBase):
@@ -370,21 +407,33 @@ class SessionErrorMixin:
     def _validate_stage(self, _key: str, value: object) -> str:
         return validate_operation_stage(value)
 
+    # The text and JSON fields are validated and redacted once, when set; a copy of the clean
+    # value is kept so the check before the write can skip what has not changed since (and
+    # re-check and re-redact whatever was changed in place, at any depth).
+
+    def _remember_clean(self, key: str, value: Any) -> Any:
+        self.__dict__.setdefault(_CLEAN, {})[key] = _structure_copy(value)
+        return value
+
     @validates("user_message")
-    def _validate_message(self, _key: str, value: object) -> str:
-        return validate_user_message(value)
+    def _validate_message(self, key: str, value: object) -> str:
+        return str(self._remember_clean(key, validate_user_message(value)))
 
     @validates("recovery_actions")
-    def _validate_actions(self, _key: str, value: object) -> dict[str, Any]:
-        return validate_recovery_actions(value)
+    def _validate_actions(self, key: str, value: object) -> dict[str, Any]:
+        clean: dict[str, Any] = self._remember_clean(key, validate_recovery_actions(value))
+        return clean
 
     @validates("technical_details")
-    def _validate_details(self, _key: str, value: object) -> dict[str, Any]:
-        return validate_technical_details(value)
+    def _validate_details(self, key: str, value: object) -> dict[str, Any]:
+        clean: dict[str, Any] = self._remember_clean(key, validate_technical_details(value))
+        return clean
 
     @validates("error_code")
-    def _validate_code(self, _key: str, value: object) -> str | None:
-        return validate_error_code(value)
+    def _validate_code(self, key: str, value: object) -> str | None:
+        code = validate_error_code(value)
+        self._remember_clean(key, code)
+        return code
 
     @validates("session_id", "related_file_id", "related_ticket_id")
     def _validate_ids(self, key: str, value: object) -> uuid.UUID | None:
@@ -393,16 +442,19 @@ class SessionErrorMixin:
     def validate(self) -> None:
         """Validate the whole row; raise :class:`ErrorDataValidationError` on the first problem.
 
-        Runs automatically before every INSERT/UPDATE, which also catches in-place mutation of
-        the JSON fields (not tracked by the ORM) and re-applies redaction.
+        Runs automatically before every INSERT/UPDATE. Text and JSON fields unchanged since they
+        were set (validated and redacted then) are not scrubbed again; anything changed since,
+        in place at any depth included, is validated and redacted again.
         """
         self.error_category = coerce_enum(ErrorCategory, self.error_category, "error_category")
         self.severity = coerce_enum(ErrorSeverity, self.severity, "severity")
         self.operation_stage = validate_operation_stage(self.operation_stage)
-        validate_user_message(self.user_message)
-        validate_recovery_actions(self.recovery_actions)
-        self.technical_details = validate_technical_details(self.technical_details)
-        validate_error_code(self.error_code)
+        clean: dict[str, Any] = self.__dict__.get(_CLEAN, {})
+        for key in _SCRUBBED:
+            current = getattr(self, key)
+            if key in clean and _same(current, clean[key]):
+                continue
+            setattr(self, key, current)  # the validator checks, redacts and remembers it
 
     # -- behaviour (spec §4) ----------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""Scrub secrets from technical details and URLs before they are stored or printed."""
+"""Scrub secrets from technical details, messages and URLs before they are stored or printed.
+
+Every pass is linear in the size of the text: candidates are found with ``str.find`` or a
+literal-anchored pattern with bounded, possessive repeats, then examined in a bounded window,
+and scanning always resumes after what was examined. No pattern backtracks over the input.
+"""
 
 from __future__ import annotations
 
@@ -9,70 +14,476 @@ from typing import Any
 __all__ = ["REDACTED", "is_secret_key", "mask_url_password", "redact", "redact_text"]
 
 REDACTED = "[REDACTED]"
+_MASK = "***"
 
-# Key names (normalised: lower case, "-" and " " as "_") whose values are secrets.
-_SECRET_KEY = re.compile(
-    r"(^|_)(authorization|proxy_authorization|cookie|set_cookie|password|passwd|pwd|secret|"
-    r"client_secret|token|access_token|refresh_token|id_token|auth_token|api_key|apikey|"
-    r"x_api_key|private_key|credentials?|session_key|signature)($|_)"
+# -- key names -------------------------------------------------------------------------------
+
+#: Key-name words that make any key containing them (even inside a word) secret.
+_STRONG_SUBSTRINGS = ("password", "passwd", "passphrase", "apikey", "privatekey")
+#: Words that make a key secret wherever they appear among its words.
+_STRONG_WORDS = frozenset(
+    {"secret", "secrets", "credential", "credentials", "authorization", "cookie", "cookies"}
 )
-# scheme://user:password@host  ->  scheme://user:***@host
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?=@)")
-# ...?password=secret&...  (libpq and SQLAlchemy both accept the password as a query parameter)
-_QUERY_PASSWORD = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd)=)(?P<pw>[^&#\s]+)")
-# Authorization: Bearer abc / Basic abc inside free text (stack traces, logged requests).
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]+=*")
-# key=value / key: value / "key": "value" pairs inside free text.
-_INLINE_SECRET = re.compile(
-    r"(?i)(?P<key>\b(?:password|passwd|pwd|secret|client_secret|token|access_token|"
-    r"refresh_token|api[_-]?key|x-api-key|authorization|cookie)\b[\"']?\s*[:=]\s*[\"']?)"
-    r"(?P<value>[^\s\"'&,;}]+)"
+#: Words that make a key secret only as its last word (``access_token``, not ``token_type``).
+_LAST_WORDS = frozenset(
+    {"pwd", "pass", "passcode", "token", "auth", "signature", "jwt", "sig", "otp"}
 )
+#: Last two words naming a key (``api_key``, ``ssh_key``...): ``key`` alone is not secret.
+_KEY_QUALIFIERS = frozenset(
+    {
+        "api",
+        "private",
+        "secret",
+        "ssh",
+        "session",
+        "signing",
+        "encryption",
+        "master",
+        "auth",
+        "account",
+        "shared",
+        "app",
+        "license",
+        "access",
+    }
+)
+#: Cheap pre-filter: a key that contains none of these cannot be secret.
+_KEY_STEMS = (
+    *("pass", "pwd", "secret", "credential", "auth", "cookie", "token", "sig", "key"),
+    *("jwt", "otp"),
+)
+_CAMEL_LOWER_UPPER = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL_ACRONYM = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+
+# -- free-text patterns (all literal-anchored, bounded and possessive) -----------------------
+
+# ?password=... / &pwd=... (libpq and SQLAlchemy accept the password as a query parameter).
+_QUERY_PASSWORD = re.compile(r"(?i)[?&](?:password|passwd|pwd)=")
+_QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*+")
+#: Trailing punctuation that ends a sentence rather than a value (kept after the mask).
+_TRAILING = ":;,.)]}!?"
+# The scheme at the start of a URL, tolerant of typos: ``scheme://``, ``scheme:/``, ``scheme//``.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}+(?:://?|//)")
+# Where a URL-ish word ends: whitespace, quotes, angle brackets, backticks.
+_WORD_END = re.compile(r"[\s\"'<>`]")
+# From a position, everything up to and including the last word delimiter (one anchored match).
+_LAST_DELIMITER = re.compile(r"(?s).*[\s\"'<>`]")
+# Authorization schemes followed by a credential: "Bearer abc", "Basic dXNl...", "token 9f...".
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token)[ \t]{1,8}+([A-Za-z0-9\-._~+/]++=*+)")
+_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey"})
+#: An ordinary word after "token"/"bearer"/"basic" ("token expired"): not a credential.
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]{0,19}")
+# A JSON Web Token: header.payload.signature, base64url, header and payload starting "eyJ".
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]*+\.eyJ[A-Za-z0-9_\-]*+\.[A-Za-z0-9_\-]*+")
+_B64URL_RUN = re.compile(r"[A-Za-z0-9_\-]*+")
+# A key naming a secret followed by ":" or "=": anchored on the secret word in the key.
+_ASSIGNMENT = re.compile(
+    r"(?i)(?:pass|pwd|secret|credential|auth|cookie|token|sig|key|jwt|otp|value)"
+    r"[A-Za-z0-9_.\-]{0,48}+(?:\\?[\"'])?[ \t]{0,8}+[:=]"
+)
+_KEY_CHAR = re.compile(r"[A-Za-z0-9_.\-]")
+_UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
+_SPACES = re.compile(r"[ \t]{0,8}+")
+# In a header list written as text: ..."name": "X-Api-Key", "value": ... (just before "value").
+_PAIR_NAME = re.compile(
+    r"(?i)(?:name|key|header|field)(?:\\?[\"'])?[ \t]{0,8}[:=][ \t]{0,8}(?:\\?[\"'])?"
+    r"([A-Za-z0-9_.\- ]{1,64})(?:\\?[\"'])?[ \t]{0,8}[,;&][ \t\r\n]{0,8}(?:\\?[\"'])?"
+)
+_PAIR_WINDOW = 160
+_PEM_BEGIN = "-----BEGIN "
+_PEM_END = "-----END "
+_PEM_LABEL = re.compile(r"[A-Z0-9 ]{0,40}+-----")
+
+
+def _key_words(key: str) -> list[str]:
+    """``secretAccessKey`` / ``Secret-Access Key`` / ``SECRET_ACCESS_KEY`` -> its lower words."""
+    spaced = _CAMEL_ACRONYM.sub("_", _CAMEL_LOWER_UPPER.sub("_", key))
+    return [word for word in _SEPARATORS.split(spaced.lower()) if word]
 
 
 def is_secret_key(key: str) -> bool:
-    """True if a mapping key names a secret (``Authorization``, ``api_key``, ``password``, ...)."""
-    normalised = re.sub(r"[\s\-]+", "_", key.strip().lower())
-    return bool(_SECRET_KEY.search(normalised))
+    """True if a mapping key names a secret (``Authorization``, ``apiKey``, ``db_password``...).
+
+    Case and separators are normalised first (camelCase, kebab-case, spaces -> snake_case).
+    ``key``, ``token_type`` or ``tokenizer`` are not secret; ``ssh_key``, ``access_token``,
+    ``PGPASSWORD`` and ``secretAccessKey`` are.
+    """
+    lowered = key.lower()
+    if not any(stem in lowered for stem in _KEY_STEMS):
+        return False
+    words = _key_words(key)
+    if not words:
+        return False
+    joined = "".join(words)
+    if any(part in joined for part in _STRONG_SUBSTRINGS):
+        return True
+    if any(word in _STRONG_WORDS for word in words) or words[-1] in _LAST_WORDS:
+        return True
+    return words[-1] == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS
+
+
+# -- URLs --------------------------------------------------------------------------------------
+
+
+def _mask_userinfo(text: str) -> str:
+    """Mask the password of every ``user:password@host`` however malformed the URL around it."""
+    out: list[str] = []
+    done = 0  # text[:done] is already in ``out``
+    pos = 0
+    length = len(text)
+    while True:
+        first_at = text.find("@", pos)
+        if first_at < 0:
+            break
+        # The word holding this "@": delimited by whitespace, quotes, <>, backticks.
+        delimiter = _LAST_DELIMITER.match(text, pos, first_at)
+        word_start = delimiter.end() if delimiter else pos
+        end_match = _WORD_END.search(text, first_at)
+        word_end = end_match.start() if end_match else length
+        span = _password_span(text, word_start, first_at, word_end)
+        if span is not None:
+            out.append(text[done : span[0]])
+            out.append(_MASK)
+            done = span[1]
+        pos = word_end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _password_span(text: str, start: int, first_at: int, end: int) -> tuple[int, int] | None:
+    """The password's (start, end) in the word ``text[start:end]``, or None if it has none."""
+    authority = text.find("://", start, first_at)
+    if authority >= 0:
+        start = authority + 3
+    else:
+        colon = text.find(":", start, first_at)
+        if colon < 0:
+            return None
+        equals = text.rfind("=", start, colon)  # DATABASE_URL=user:pw@host
+        start = equals + 1 if equals >= 0 else start
+        while start < first_at and text[start] in "([{,;":
+            start += 1
+        scheme = _SCHEME.match(text, start, first_at)
+        if scheme is not None:  # typos: scheme:/user:pw@host, scheme//user:pw@host
+            start = scheme.end()
+    # The userinfo ends at the LAST "@" before the query; a raw "@" or "/" may be in the password.
+    query = len(text)
+    for mark in "?#":
+        found = text.find(mark, first_at, end)
+        if 0 <= found < query:
+            query = found
+    last_at = text.rfind("@", first_at, min(query, end))
+    if last_at < 0:
+        last_at = first_at
+    colon = text.find(":", start, last_at)
+    if colon < 0 or colon + 1 >= last_at:
+        return None
+    if text[start:colon].lower() == "mailto":
+        return None
+    return colon + 1, last_at
+
+
+def _mask_query_passwords(text: str) -> str:
+    """Mask ``?password=...`` / ``&pwd=...`` values, keeping punctuation that ends a sentence."""
+    out: list[str] = []
+    done = 0
+    for match in _QUERY_PASSWORD.finditer(text):
+        value_start = match.end()
+        if value_start < done:
+            continue
+        value = _QUERY_VALUE.match(text, value_start)
+        value_end = value.end() if value else value_start
+        next_char = text[value_end : value_end + 1]
+        if not next_char or next_char.isspace() or next_char in "\"'<>":
+            while value_end > value_start and text[value_end - 1] in _TRAILING:
+                value_end -= 1
+        if value_end == value_start or text.startswith(_MASK, value_start):
+            continue
+        out.append(text[done:value_start])
+        out.append(_MASK)
+        done = value_end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def mask_url_password(url: str) -> str:
-    """Replace every password in ``url`` by ``***``: ``user:password@`` and ``?password=``."""
-    masked = _URL_PASSWORD.sub(lambda m: m.group("head") + "***", url)
-    return _QUERY_PASSWORD.sub(lambda m: m.group("head") + "***", masked)
+    """Replace every password in ``url`` (or a text holding URLs) by ``***``.
+
+    Masks ``user:password@host`` however malformed the URL is (no scheme, ``scheme:/`` or
+    ``scheme//`` typos, a raw ``/`` or ``@`` in the password: the last ``@`` before the query
+    ends the userinfo) and ``?password=`` / ``&pwd=`` query values.
+    """
+    if "@" in url:
+        url = _mask_userinfo(url)
+    if "=" in url:
+        url = _mask_query_passwords(url)
+    return url
+
+
+# -- free text ---------------------------------------------------------------------------------
+
+
+def _redact_pem(text: str) -> str:
+    """Replace the body of every ``-----BEGIN ... PRIVATE KEY-----`` block."""
+    out: list[str] = []
+    done = 0
+    pos = 0
+    while True:
+        begin = text.find(_PEM_BEGIN, pos)
+        if begin < 0:
+            break
+        label = _PEM_LABEL.match(text, begin + len(_PEM_BEGIN))
+        if label is None or "PRIVATE KEY" not in label.group():
+            pos = begin + len(_PEM_BEGIN)
+            continue
+        body_start = label.end()
+        end = text.find(_PEM_END, body_start)
+        out.append(text[done:body_start])
+        out.append(REDACTED)
+        if end < 0:  # truncated block: hide everything after the marker
+            done = pos = len(text)
+            break
+        done = pos = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _redact_jwts(text: str) -> str:
+    """Replace every ``eyJ...`` ``.`` ``eyJ...`` ``.`` ``signature`` JSON Web Token."""
+    out: list[str] = []
+    done = 0
+    pos = 0
+    while True:
+        start = text.find("eyJ", pos)
+        if start < 0:
+            break
+        token = _JWT.match(text, start)
+        if token is None:
+            run = _B64URL_RUN.match(text, start)
+            pos = max(run.end() if run else start, start + 3)  # nothing starts inside this run
+            continue
+        out.append(text[done:start])
+        out.append(REDACTED)
+        done = pos = token.end()
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _looks_like_credential(value: str) -> bool:
+    """False for ordinary words ("token expired", "Basic plan"), True for credentials."""
+    return _PLAIN_WORD.fullmatch(value) is None
+
+
+def _redact_auth_schemes(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if not _looks_like_credential(match.group(2)):
+            return match.group()
+        return f"{match.group(1)} {REDACTED}"
+
+    return _AUTH_SCHEME.sub(replace, text)
+
+
+def _key_before(text: str, stem_start: int) -> int:
+    """Start of the key name that ends with the secret word at ``stem_start`` (<= 64 back)."""
+    start = stem_start
+    floor = max(0, stem_start - 64)
+    while start > floor and _KEY_CHAR.match(text, start - 1):
+        start -= 1
+    return start
+
+
+def _value_span(text: str, start: int) -> tuple[int, int] | None:
+    """(start, end) of the value that begins at ``start`` (after ``key:`` / ``key=``)."""
+    spaces = _SPACES.match(text, start)
+    start = spaces.end() if spaces else start
+    if text.startswith((REDACTED, _MASK), start):
+        return None
+    quote = ""
+    if text.startswith(('\\"', "\\'"), start):
+        quote = text[start : start + 2]
+    elif text[start : start + 1] in ('"', "'"):
+        quote = text[start]
+    if quote:
+        value_start = start + len(quote)
+        line_end = text.find("\n", value_start)
+        line_end = len(text) if line_end < 0 else line_end
+        close = text.find(quote, value_start, line_end)
+        end = line_end if close < 0 else close
+        if text.startswith((REDACTED, _MASK), value_start) or end == value_start:
+            return None
+        return value_start, end
+    word = _UNQUOTED_VALUE.match(text, start)
+    end = word.end() if word else start
+    if end == start:
+        return None
+    if text[start:end].lower() in _AUTH_SCHEMES and text[end : end + 1] in (" ", "\t"):
+        # Authorization: Bearer abc -> the credential after the scheme (one level only).
+        spaces = _SPACES.match(text, end)
+        credential_start = spaces.end() if spaces else end
+        if text.startswith((REDACTED, _MASK), credential_start):
+            return None
+        credential = _UNQUOTED_VALUE.match(text, credential_start)
+        credential_end = credential.end() if credential else credential_start
+        if credential_end > credential_start:
+            return credential_start, credential_end
+    return start, end
+
+
+def _pair_name_is_secret(text: str, key_start: int) -> bool:
+    """True if a header-list entry ``{"name": <secret name>, "value": ...}`` precedes."""
+    window_start = max(0, key_start - _PAIR_WINDOW)
+    if key_start > 0 and text[key_start - 1] in "\"'":
+        key_start -= 1
+        if key_start > 0 and text[key_start - 1] == "\\":
+            key_start -= 1
+    lowered = text[window_start:key_start].lower()
+    for label in ("name", "key", "header", "field"):
+        found = lowered.rfind(label)
+        while found >= 0:  # bounded by the window
+            pair = _PAIR_NAME.fullmatch(text, window_start + found, key_start)
+            if pair is not None:
+                return is_secret_key(pair.group(1).strip())
+            found = lowered.rfind(label, 0, found)
+    return False
+
+
+def _redact_assignments(text: str) -> str:
+    """Redact values of ``key=value`` / ``key: value`` / ``"key": "value"`` with secret keys."""
+    out: list[str] = []
+    done = 0
+    pos = 0
+    while True:
+        match = _ASSIGNMENT.search(text, pos)
+        if match is None:
+            break
+        pos = match.end()
+        if match.start() < done:
+            continue
+        key_start = _key_before(text, match.start())
+        key = text[key_start : match.end()].rstrip(":= \t\"'\\")
+        if key.lower() == "value":
+            secret = _pair_name_is_secret(text, key_start)
+        else:
+            secret = is_secret_key(key)
+        if not secret:
+            continue
+        span = _value_span(text, match.end())
+        if span is None:
+            continue
+        out.append(text[done : span[0]])
+        out.append(REDACTED)
+        done = pos = span[1]
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def redact_text(text: str) -> str:
-    """Redact secrets that appear inside free text: URL passwords, auth schemes, key=value pairs."""
+    """Redact secret forms inside free text, leaving ordinary words alone.
+
+    URL passwords (``***``), PEM private-key blocks, JSON Web Tokens, ``Bearer``/``Basic``/
+    ``Token`` credentials and the values of ``key=value`` / ``key: value`` pairs whose key names
+    a secret (``[REDACTED]``). "password reset failed" stays as it is.
+    """
+    if _PEM_BEGIN in text:
+        text = _redact_pem(text)
     text = mask_url_password(text)
-    text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return _INLINE_SECRET.sub(lambda m: m.group("key") + REDACTED, text)
+    if "eyJ" in text:
+        text = _redact_jwts(text)
+    lowered = text.lower()
+    if "bearer" in lowered or "basic" in lowered or "token" in lowered:
+        text = _redact_auth_schemes(text)
+    if ("=" in text or ":" in text) and (
+        any(stem in lowered for stem in _KEY_STEMS) or "value" in lowered
+    ):
+        text = _redact_assignments(text)
+    return text
+
+
+# -- JSON-like values --------------------------------------------------------------------------
+
+
+def _leaf(value: Any) -> Any:
+    return redact_text(value) if isinstance(value, str) else value
+
+
+def _secret_value_key(mapping: Mapping[Any, Any]) -> Any:
+    """The ``value`` key of a header-list entry ``{"name": "X-Api-Key", "value": ...}``."""
+    value_key = None
+    secret_name = False
+    for key, item in mapping.items():
+        if not isinstance(key, str):
+            continue
+        lowered = key.lower()
+        if lowered == "value":
+            value_key = key
+        elif lowered in ("name", "key", "header", "field") and isinstance(item, str):
+            secret_name = secret_name or is_secret_key(item)
+    return value_key if secret_name else None
 
 
 def redact(value: Any) -> Any:
     """Return a copy of a JSON-like value with secrets replaced by ``[REDACTED]`` at any depth.
 
-    Mapping values under secret keys are replaced whole; strings are scrubbed with
-    :func:`redact_text`; ``[name, value]`` header pairs with a secret name are redacted too.
+    Values under secret keys are replaced whole; strings (mapping keys included) are scrubbed
+    with :func:`redact_text`; ``[name, value]`` pairs and ``{"name": ..., "value": ...}`` header
+    entries with a secret name are redacted too. Iterative: any depth works; a value that
+    contains itself raises ``ValueError``.
     """
-    if isinstance(value, Mapping):
-        return {
-            key: (
-                REDACTED
-                if isinstance(key, str) and is_secret_key(key) and item not in (None, "")
-                else redact(item)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        if (
-            len(value) == 2
-            and isinstance(value[0], str)
-            and is_secret_key(value[0])
-            and isinstance(value[1], str)
+    if not isinstance(value, Mapping | list | tuple):
+        return _leaf(value)
+    root: dict[Any, Any] | list[Any] = {} if isinstance(value, Mapping) else []
+    # Entries: (source, target) to fill, or (None, id) to leave a container (cycle detection).
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    path: set[int] = set()
+    while stack:
+        source, target = stack.pop()
+        if source is None:
+            path.discard(target)
+            continue
+        if id(source) in path:
+            raise ValueError("cannot redact a value that contains itself")
+        path.add(id(source))
+        stack.append((None, id(source)))
+        children: list[tuple[Any, Any]] = []
+        if isinstance(source, Mapping):
+            secret_value = _secret_value_key(source)
+            for key, item in source.items():
+                new_key = redact_text(key) if isinstance(key, str) else key
+                if (key == secret_value and secret_value is not None) or (
+                    isinstance(key, str) and is_secret_key(key) and item not in (None, "")
+                ):
+                    target[new_key] = REDACTED
+                elif isinstance(item, Mapping | list | tuple):
+                    child: Any = {} if isinstance(item, Mapping) else []
+                    target[new_key] = child
+                    children.append((item, child))
+                else:
+                    target[new_key] = _leaf(item)
+        elif (
+            len(source) == 2
+            and isinstance(source[0], str)
+            and is_secret_key(source[0])
+            and source[1] not in (None, "")
         ):
-            return [value[0], REDACTED]
-        return [redact(item) for item in value]
-    if isinstance(value, str):
-        return redact_text(value)
-    return value
+            target.extend([source[0], REDACTED])
+        else:
+            for item in source:
+                if isinstance(item, Mapping | list | tuple):
+                    child = {} if isinstance(item, Mapping) else []
+                    target.append(child)
+                    children.append((item, child))
+                else:
+                    target.append(_leaf(item))
+        stack.extend(reversed(children))
+    return root

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from enum import Enum
@@ -10,9 +9,10 @@ from typing import Any, TypeVar
 
 from .enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
 from .errors import ErrorDataValidationError
-from .redaction import redact
+from .redaction import redact, redact_text
 
 __all__ = [
+    "MAX_NESTING_DEPTH",
     "coerce_enum",
     "validate_error_code",
     "validate_operation_stage",
@@ -29,6 +29,12 @@ _FIELD_ENUMS: dict[str, type[Enum]] = {
     "operation_stage": OperationStage,
 }
 
+#: Deepest nesting of dicts/lists accepted in ``technical_details`` and ``recovery_actions``
+#: (the top-level dict is level 1). Deeper values raise ErrorDataValidationError.
+MAX_NESTING_DEPTH = 64
+#: Longest piece of a refused value quoted in an error message.
+_SHOWN = 60
+
 
 def _fail(message: str, field: str) -> ErrorDataValidationError:
     return ErrorDataValidationError(
@@ -44,7 +50,7 @@ def coerce_enum(enum_cls: type[E], value: object, field: str) -> E:
         return enum_cls(value)
     except (ValueError, TypeError):
         allowed = ", ".join(enum_values(enum_cls))
-        raise _fail(f"Invalid {field} {value!r}: expected one of {allowed}", field) from None
+        raise _fail(f"Invalid {field} {_shown(value)}: expected one of {allowed}", field) from None
 
 
 def validate_operation_stage(value: object) -> str:
@@ -53,15 +59,18 @@ def validate_operation_stage(value: object) -> str:
 
 
 def validate_user_message(value: object) -> str:
-    """Require a non-blank user-facing message (spec §8)."""
+    """Require a non-blank user-facing message (spec §8); return it with secrets redacted."""
     if not isinstance(value, str) or len(value.strip()) == 0:
         raise _fail("Error must have user-friendly message", "user_message")
     _require_storable_text(value, "user_message")
-    return value
+    return redact_text(value)
 
 
 def validate_recovery_actions(value: object) -> dict[str, Any]:
-    """Require ``{"actions": [non-empty strings, ...], ...}`` (spec §8)."""
+    """Require ``{"actions": [non-empty strings, ...], ...}`` (spec §8); return a redacted copy.
+
+    Nesting deeper than :data:`MAX_NESTING_DEPTH` levels is refused.
+    """
     if not isinstance(value, dict) or "actions" not in value:
         raise _fail("Invalid recovery actions format", "recovery_actions")
     actions = value["actions"]
@@ -73,11 +82,15 @@ def validate_recovery_actions(value: object) -> dict[str, Any]:
             "recovery_actions",
         )
     _require_json(value, "recovery_actions")
-    return dict(value)
+    redacted: dict[str, Any] = redact(value)
+    return redacted
 
 
 def validate_technical_details(value: object) -> dict[str, Any]:
-    """Require a JSON-serialisable dict; return a redacted copy safe to store."""
+    """Require a JSON-serialisable dict; return a redacted copy safe to store.
+
+    Nesting deeper than :data:`MAX_NESTING_DEPTH` levels is refused.
+    """
     if not isinstance(value, dict):
         raise _fail(
             f"Invalid technical_details: expected a JSON object (dict), got {type(value).__name__}",
@@ -89,7 +102,10 @@ def validate_technical_details(value: object) -> dict[str, Any]:
 
 
 def validate_error_code(value: object) -> str | None:
-    """Allow None or a non-blank string of at most 64 characters."""
+    """Allow None or a non-blank string of at most 64 characters; return it redacted.
+
+    A redacted code that grew past 64 characters is cut to 64 (the secret stays hidden).
+    """
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
@@ -98,7 +114,7 @@ def validate_error_code(value: object) -> str | None:
             "error_code",
         )
     _require_storable_text(value, "error_code")
-    return value
+    return redact_text(value)[:64]
 
 
 def validate_uuid(value: object, field: str, *, required: bool) -> uuid.UUID | None:
@@ -114,33 +130,47 @@ def validate_uuid(value: object, field: str, *, required: bool) -> uuid.UUID | N
             return uuid.UUID(value)
         except ValueError:
             pass
-    raise _fail(f"Invalid {field} {value!r}: expected a UUID", field)
+    raise _fail(f"Invalid {field} {_shown(value)}: expected a UUID", field)
 
 
 def _require_json(value: dict[str, Any], field: str) -> None:
-    try:
-        json.dumps(value, allow_nan=False, default=_refuse)
-    except (TypeError, ValueError) as exc:
-        raise _fail(f"Invalid {field}: not JSON-serialisable ({exc})", field) from None
-    _require_string_keys(value, field)
+    """Refuse anything json.dumps or a backend would not store, without recursion.
 
-
-def _require_string_keys(value: object, field: str) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
+    Containers deeper than :data:`MAX_NESTING_DEPTH` (or containing themselves) are refused
+    before anything else looks at them, so no RecursionError can escape.
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth > MAX_NESTING_DEPTH:
                 raise _fail(
-                    f"Invalid {field}: JSON object keys must be strings, got {key!r}", field
+                    f"Invalid {field}: nested more than {MAX_NESTING_DEPTH} levels deep (or "
+                    "it contains itself); flatten it or store the deep part as a string",
+                    field,
                 )
-            _require_storable_text(key, field)
-            _require_string_keys(item, field)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _require_string_keys(item, field)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise _fail(f"Invalid {field}: {value} is not valid JSON", field)
-    elif isinstance(value, str):
-        _require_storable_text(value, field)
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if not isinstance(key, str):
+                        raise _fail(
+                            f"Invalid {field}: JSON object keys must be strings, got {_shown(key)}",
+                            field,
+                        )
+                    _require_storable_text(key, field)
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            _require_storable_text(item, field)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise _fail(f"Invalid {field}: {item} is not valid JSON", field)
+        elif item is not None and not isinstance(item, int):
+            raise _fail(
+                f"Invalid {field}: not JSON-serialisable ({type(item).__name__} is not "
+                "JSON-serialisable; convert it to a string, number, list or dict)",
+                field,
+            )
 
 
 def _require_storable_text(value: str, field: str) -> None:
@@ -155,5 +185,7 @@ def _require_storable_text(value: str, field: str) -> None:
         ) from None
 
 
-def _refuse(obj: object) -> Any:
-    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+def _shown(value: object) -> str:
+    """A short, redacted repr of a refused value for an error message."""
+    text = redact_text(repr(value))  # redact first: a cut could hide a secret's shape
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
