@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+from .redaction import redact_text
+
 __all__ = [
     "AUDIT",
     "LOGGER_NAME",
@@ -38,7 +40,12 @@ def _error_fields(error: _Identified) -> dict[str, Any]:
 def audit_resolution_attempt(
     error: _Identified, *, action: str, succeeded: bool, actor: str | None = None
 ) -> None:
-    """Record at AUDIT level that someone tried to resolve ``error`` with ``action``."""
+    """Record at AUDIT level that someone tried to resolve ``error`` with ``action``.
+
+    ``action`` and ``actor`` are logged with secrets redacted.
+    """
+    action = redact_text(action)
+    actor = redact_text(actor) if actor is not None else None
     outcome = "succeeded" if succeeded else "failed"
     get_logger().log(
         AUDIT,
@@ -60,7 +67,9 @@ def audit_resolution_attempt(
 
 
 def audit_user_action(error: _Identified, *, action: str, actor: str | None = None) -> None:
-    """Record at AUDIT level a user action taken in response to ``error``."""
+    """Record at AUDIT level a user action taken in response to ``error`` (secrets redacted)."""
+    action = redact_text(action)
+    actor = redact_text(actor) if actor is not None else None
     get_logger().log(
         AUDIT,
         "User action on error %s in session %s by %s: %s",

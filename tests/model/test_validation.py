@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sessionerror.enums import ErrorCategory
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import SessionError
+from sessionerror.validation import MAX_NESTING_DEPTH
 
 from .conftest import MakeError, Parents, count_errors, raw_id, raw_insert, valid_fields
 
@@ -326,3 +327,160 @@ def test_orphan_raw_insert_is_refused(sessionerror_db: Session) -> None:
 
     with pytest.raises(IntegrityError), sessionerror_db.begin_nested():
         raw_insert(sessionerror_db, uuid.uuid4())
+
+
+# -- nesting depth: a clear error, never a RecursionError ---------------------------------------
+
+
+def _nested(depth: int, kind: str) -> Any:
+    """A value ``depth`` containers deep (dicts, lists or both, alternating)."""
+    value: Any = "leaf"
+    for level in range(depth):
+        as_dict = kind == "dict" or (kind == "mixed" and level % 2 == 0)
+        value = {"k": value} if as_dict else [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [500, 10_000])
+@pytest.mark.parametrize("kind", ["dict", "list", "mixed"])
+@pytest.mark.parametrize("field", ["technical_details", "recovery_actions"])
+def test_deep_nesting_is_refused_at_construction(
+    sessionerror_db: Session, parents: Parents, field: str, kind: str, depth: int
+) -> None:
+    before = count_errors(sessionerror_db)
+    value: dict[str, Any] = {"actions": ["Retry"], "deep": _nested(depth, kind)}
+    with pytest.raises(ErrorDataValidationError) as info:
+        SessionError(**valid_fields(parents.session.id, **{field: value}))
+    _assert_admin_required(info.value, f"nested more than {MAX_NESTING_DEPTH} levels deep")
+    assert info.value.field == field
+    assert count_errors(sessionerror_db) == before
+
+
+@pytest.mark.parametrize("depth", [500, 10_000])
+@pytest.mark.parametrize("kind", ["dict", "list"])
+@pytest.mark.parametrize("field", ["technical_details", "recovery_actions"])
+def test_deep_nesting_is_refused_on_assignment_and_in_place(
+    sessionerror_db: Session, make_error: MakeError, field: str, kind: str, depth: int
+) -> None:
+    error = make_error()
+    before = dict(getattr(error, field))
+    with pytest.raises(ErrorDataValidationError, match="nested more than 64 levels"):
+        setattr(error, field, {"actions": ["Retry"], "deep": _nested(depth, kind)})
+    assert dict(getattr(error, field)) == before
+    with pytest.raises(ErrorDataValidationError, match="nested more than 64 levels"):  # noqa: SIM117
+        with sessionerror_db.begin_nested():
+            getattr(error, field)["deep"] = _nested(depth, kind)  # in place, then flush
+            sessionerror_db.flush()
+    stored = sessionerror_db.execute(
+        text(f"SELECT {field} FROM session_errors WHERE id = :id"),
+        {"id": raw_id(sessionerror_db, error.id)},
+    ).scalar_one()
+    assert "deep" not in str(stored)
+
+
+def test_nesting_up_to_the_limit_is_stored(sessionerror_db: Session, make_error: MakeError) -> None:
+    # The top-level dict is level 1, so MAX_NESTING_DEPTH - 1 containers fit inside it.
+    error = make_error(technical_details={"deep": _nested(MAX_NESTING_DEPTH - 1, "mixed")})
+    sessionerror_db.expire(error)
+    assert "deep" in error.technical_details
+    with pytest.raises(ErrorDataValidationError, match="nested more than 64"):
+        make_error(technical_details={"deep": _nested(MAX_NESTING_DEPTH, "mixed")})
+
+
+def test_a_value_that_contains_itself_is_refused(parents: Parents) -> None:
+    looped: dict[str, Any] = {"a": []}
+    looped["a"].append(looped)
+    with pytest.raises(ErrorDataValidationError, match="contains itself"):
+        SessionError(**valid_fields(parents.session.id, technical_details=looped))
+
+
+# -- redaction runs once per insert, and covers every text field --------------------------------
+
+
+def test_record_scrubs_each_field_exactly_once(
+    sessionerror_db: Session, parents: Parents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sessionerror import validation
+    from sessionerror.repository import SessionErrorRepository
+
+    calls: list[str] = []
+    real_redact, real_redact_text = validation.redact, validation.redact_text
+
+    def counting_redact(value: Any) -> Any:
+        calls.append("redact")
+        return real_redact(value)
+
+    def counting_redact_text(value: str) -> str:
+        calls.append("redact_text")
+        return real_redact_text(value)
+
+    monkeypatch.setattr(validation, "redact", counting_redact)
+    monkeypatch.setattr(validation, "redact_text", counting_redact_text)
+    error = SessionErrorRepository(sessionerror_db).record(
+        session_id=parents.session.id,
+        category="temporary",
+        severity="warning",
+        stage="jira_export",
+        user_message="Jira timed out",
+        recovery_actions=["Retry later"],
+        technical_details={"response_body": "0123456789abcdef" * 6250},
+        error_code="JIRA_TIMEOUT",
+    )
+    # user_message + error_code (redact_text), recovery_actions + technical_details (redact)
+    assert sorted(calls) == ["redact", "redact", "redact_text", "redact_text"]
+    calls.clear()
+    sessionerror_db.flush()  # nothing changed: nothing scrubbed again
+    assert calls == []
+    error.technical_details["nested"] = {"token": "tok_abcdef123"}
+    sessionerror_db.flush()  # changed in place: scrubbed again, once
+    assert calls == ["redact"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "secret"),
+    [
+        ("user_message", "Login failed for postgresql://app:dbpass42@db/app", "dbpass42"),
+        ("user_message", "Jira said: Authorization: Bearer tok_abcdef123", "tok_abcdef123"),
+        ("recovery_actions", {"actions": ["Run PGPASSWORD=s3cr3t-pw psql"]}, "s3cr3t-pw"),
+        (
+            "recovery_actions",
+            {"actions": ["Retry"], "env": {"api_key": "sk-live-998877"}},
+            "sk-live",
+        ),
+        ("error_code", "TOKEN=tok_abcdef123", "tok_abcdef123"),
+    ],
+)
+def test_text_fields_are_stored_redacted(
+    sessionerror_db: Session, make_error: MakeError, field: str, value: Any, secret: str
+) -> None:
+    error = make_error(**{field: value})
+    assert secret not in str(getattr(error, field))
+    stored = sessionerror_db.execute(
+        text(f"SELECT {field} FROM session_errors WHERE id = :id"),
+        {"id": raw_id(sessionerror_db, error.id)},
+    ).scalar_one()
+    assert secret not in str(stored)
+
+
+def test_secret_assigned_after_construction_is_redacted(
+    sessionerror_db: Session, make_error: MakeError
+) -> None:
+    error = make_error()
+    error.user_message = "token=tok_abcdef123 was refused"
+    error.recovery_actions["actions"] = ["Rotate secret=s3cr3t-pw"]
+    sessionerror_db.flush()
+    row = sessionerror_db.execute(
+        text("SELECT user_message, recovery_actions FROM session_errors WHERE id = :id"),
+        {"id": raw_id(sessionerror_db, error.id)},
+    ).one()
+    assert "tok_abcdef123" not in str(row[0])
+    assert "s3cr3t-pw" not in str(row[1])
+
+
+@pytest.mark.parametrize("field", ["error_category", "severity", "operation_stage"])
+def test_refused_values_are_quoted_redacted_and_short(parents: Parents, field: str) -> None:
+    bad = "postgresql://u:dbpass42@h/db " + "x" * 500
+    with pytest.raises(ErrorDataValidationError) as info:
+        SessionError(**valid_fields(parents.session.id, **{field: bad}))
+    assert "dbpass42" not in info.value.message
+    assert len(info.value.message) < 200
