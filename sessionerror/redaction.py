@@ -91,6 +91,7 @@ _PAIR_NAME = re.compile(
     r"([A-Za-z0-9_.\- ]{1,64})(?:\\?[\"'])?[ \t]{0,8}[,;&][ \t\r\n]{0,8}(?:\\?[\"'])?"
 )
 _PAIR_WINDOW = 160
+_HEADER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _PEM_BEGIN = "-----BEGIN "
 _PEM_END = "-----END "
 _PEM_LABEL = re.compile(r"[A-Z0-9 ]{0,40}+-----")
@@ -417,6 +418,15 @@ def _leaf(value: Any) -> Any:
     return redact_text(value) if isinstance(value, str) else value
 
 
+def _is_secret_name(value: Any) -> bool:
+    """True for a header-like name of a secret (``X-Api-Key``), not for a sentence."""
+    return (
+        isinstance(value, str)
+        and _HEADER_NAME.fullmatch(value) is not None
+        and is_secret_key(value)
+    )
+
+
 def _secret_value_key(mapping: Mapping[Any, Any]) -> Any:
     """The ``value`` key of a header-list entry ``{"name": "X-Api-Key", "value": ...}``."""
     value_key = None
@@ -427,8 +437,8 @@ def _secret_value_key(mapping: Mapping[Any, Any]) -> Any:
         lowered = key.lower()
         if lowered == "value":
             value_key = key
-        elif lowered in ("name", "key", "header", "field") and isinstance(item, str):
-            secret_name = secret_name or is_secret_key(item)
+        elif lowered in ("name", "key", "header", "field"):
+            secret_name = secret_name or _is_secret_name(item)
     return value_key if secret_name else None
 
 
@@ -470,12 +480,7 @@ def redact(value: Any) -> Any:
                     children.append((item, child))
                 else:
                     target[new_key] = _leaf(item)
-        elif (
-            len(source) == 2
-            and isinstance(source[0], str)
-            and is_secret_key(source[0])
-            and source[1] not in (None, "")
-        ):
+        elif len(source) == 2 and _is_secret_name(source[0]) and source[1] not in (None, ""):
             target.extend([source[0], REDACTED])
         else:
             for item in source:

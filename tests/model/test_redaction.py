@@ -443,3 +443,8 @@ def test_redaction_of_adversarial_megabytes_does_not_hang() -> None:
     slow = {name: round(seconds, 2) for name, seconds in times.items() if seconds > 10}
     assert not slow, f"redaction took more than 10 s on 1 MB: {slow}"
     assert len(times) == 15
+
+
+def test_two_sentences_are_not_mistaken_for_a_header_pair() -> None:
+    actions = {"actions": ["Check password=s3cr3t-pw in the config", "Retry"]}
+    assert redact(actions) == {"actions": [f"Check password={REDACTED} in the config", "Retry"]}
