@@ -202,3 +202,38 @@ def test_summary_matches_the_data(
     out = capsys.readouterr().out
     assert "Sessions currently blocked: 1" in out
     assert "JIRA_401" in out
+
+
+def test_export_of_an_empty_database_is_a_valid_empty_file(
+    reference_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite_utils
+
+    target = tmp_path / "empty-export.db"
+    assert main(["export", "--db", reference_db_url, "--to", str(target)]) == 0
+    assert "exported 0 sessions and 0 errors" in capsys.readouterr().out
+    db = sqlite_utils.Database(str(target))
+    try:
+        assert {"sessions", "session_errors", "session_errors_fts"} <= set(db.table_names())
+        assert db["sessions"].count == 0
+        assert db["session_errors"].count == 0
+        columns = {c.name: c.type for c in db["session_errors"].columns}
+        assert set(columns) >= {"id", "session_id", "user_message", "technical_details"}
+        assert columns["user_message"] == "TEXT"
+        assert db["session_errors"].foreign_keys[0].other_table == "sessions"
+        assert list(db["session_errors"].search("anything")) == []
+    finally:
+        db.conn.close()
+
+
+def test_failed_replace_keeps_the_previous_export(
+    blank_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "errors.db"
+    target.write_text("previous export")
+    assert main(["export", "--db", blank_db_url, "--to", str(target), "--replace"]) == 2
+    assert "no sessions, session_errors tables" in capsys.readouterr().err
+    assert target.read_text() == "previous export"
+    assert list(out.iterdir()) == [target]

@@ -125,3 +125,66 @@ def test_engine_from_url_names_the_psycopg2_driver() -> None:
         assert engine.url.drivername == "postgresql+psycopg2"
     finally:
         engine.dispose()
+
+
+PW = "S3cretPw9x"
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--db", f"postgresql://user:{PW}@127.0.0.1:1/db"], "cannot connect"),
+        (["--db", f"postgresql//user:{PW}@127.0.0.1/db"], "invalid database URL"),
+        (["--db", f"mysql://user:{PW}@127.0.0.1/db"], "only SQLite and PostgreSQL"),
+        (["--db", ""], "the database URL is empty"),
+        (["--nope", f"postgresql://user:{PW}@h/db"], "unrecognized arguments"),
+    ],
+    ids=["unreachable", "typo", "unsupported", "empty", "bad-usage"],
+)
+def test_script_that_cannot_run_prints_one_line_and_exits_2(
+    name: str, args: list[str], fragment: str
+) -> None:
+    done = run_script(name, *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    assert PW not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"{name}.py: error: ")
+    assert fragment in lines[0]
+    assert "Fix:" in lines[0]
+
+
+def test_script_never_creates_a_missing_sqlite_file(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    done = run_script("cascade", "--db", f"sqlite:///{missing}")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "does not exist" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_script_run_by_a_python_without_the_project_says_to_use_the_virtualenv() -> None:
+    # -S: no site-packages, so neither sessionerror nor SQLAlchemy can be imported.
+    done = subprocess.run(
+        [sys.executable, "-S", str(EXAMPLES / "set_null.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "source .venv/bin/activate" in lines[0]
+    assert ".venv/bin/python examples/set_null.py" in lines[0]
+
+
+def test_examples_readme_says_how_to_use_the_virtualenv() -> None:
+    readme = (EXAMPLES / "README.md").read_text()
+    assert "source .venv/bin/activate" in readme
+    assert ".venv/bin/python examples/" in readme
+    for code in ("| 0 |", "| 1 |", "| 2 |"):
+        assert code in readme
