@@ -6,9 +6,10 @@
    work, there is no fall-through when it does not;
 2. a throwaway local server started with ``initdb`` + ``pg_ctl`` in a temporary directory
    (run as the ``postgres`` or ``nobody`` user when we are root);
-3. a ``postgres:15-alpine`` container through testcontainers (optional extra
-   ``sessionerror[containers]``). testcontainers also starts its Ryuk reaper container; set
-   ``TESTCONTAINERS_RYUK_DISABLED=true`` in your environment where Ryuk cannot run (some CI).
+3. a container through testcontainers (optional extra ``sessionerror[containers]``), see
+   :mod:`sessionerror.backends.container`: reached on 127.0.0.1 and its published port only,
+   labelled, removed by :meth:`PostgresProvider.stop` or by a later run. The kit does not need
+   testcontainers' Ryuk reaper: set ``TESTCONTAINERS_RYUK_DISABLED=true`` where Ryuk cannot run.
 
 When nothing works, :class:`PostgresUnavailableError` (a ``BackendUnavailableError``) says in
 one line what was tried, why each step failed and how to enable one. Passwords never appear in
@@ -18,7 +19,6 @@ a message. psycopg2, testcontainers and docker are imported only when needed.
 from __future__ import annotations
 
 import contextlib
-import gc
 import math
 import os
 import re
@@ -26,7 +26,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import warnings
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -511,35 +510,6 @@ def _kill_postmaster(pidfile: Path) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-# -- container ----------------------------------------------------------------------------------
-
-
-def _import_postgres_container() -> Any:
-    """testcontainers' PostgresContainer from its current, warning-free module."""
-    try:
-        from testcontainers.community.postgres import PostgresContainer
-    except ImportError:
-        # testcontainers < 4.14 has no community package; its top-level module is current there.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from testcontainers.postgres import PostgresContainer
-    return PostgresContainer
-
-
-def _one_line(exc: BaseException, limit: int = 160) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    text = redact_text(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _is_docker_error(exc: BaseException) -> bool:
-    try:
-        from docker.errors import DockerException
-    except ImportError:
-        return False
-    return isinstance(exc, DockerException)
-
-
 # -- provider -----------------------------------------------------------------------------------
 
 
@@ -704,58 +674,27 @@ class PostgresProvider:
         if not self.allow_container:
             self.attempts.append("docker: disabled")
             return None
+        from .container import ContainerFailure, DockerUnavailable, start_postgres_container
+
         try:
-            container_class = _import_postgres_container()
-        except ImportError:
-            self.attempts.append(
-                "docker: testcontainers is not installed (pip install sessionerror[containers])"
+            running = start_postgres_container(
+                self.container_image, connect_timeout=self.connect_timeout
             )
+        except DockerUnavailable as exc:
+            self.attempts.append(f"docker: {exc.reason}")
             return None
-        reason: str | None = None
-        with warnings.catch_warnings():
-            # The docker client leaks its socket when the engine does not answer.
-            warnings.simplefilter("ignore", ResourceWarning)
-            try:
-                container = container_class(self.container_image, driver="psycopg2")
-            except Exception as exc:
-                if _is_docker_error(exc):
-                    reason = (
-                        f"no Docker engine answered ({_one_line(exc)}): start Docker or set "
-                        "SESSIONERROR_POSTGRES_URL"
-                    )
-                else:
-                    reason = f"could not create the container ({type(exc).__name__}: "
-                    reason += f"{_one_line(exc)})"
-            if reason is not None:
-                gc.collect()
-        if reason is not None:
-            self.attempts.append(f"docker: {reason}")
-            return None
-        try:
-            container.start()
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                container.stop()
-            self.attempts.append(
-                f"docker: could not start {self.container_image} ({_one_line(exc)})"
-            )
-            return None
-        self._container = container
-        try:
-            url = normalise_postgres_url(container.get_connection_url())
-            version = check_server(url, timeout=self.connect_timeout)
-            host = container.get_container_host_ip()
-            port = container.get_exposed_port(_SERVER_PORT)
-        except Exception as exc:
-            self.stop()
-            self.attempts.append(f"docker: container started but not usable ({_one_line(exc)})")
-            return None
+        except ContainerFailure as exc:
+            # Docker answers but the container tier is broken: say so, no quiet skip of a step.
+            self.attempts.append(f"docker: {exc.reason}")
+            tail = "".join(f"\n    {line}" for line in exc.log_tail)
+            raise self._fail(f"PostgreSQL container: {exc.reason}{tail}") from None
+        self._container = running
         self.attempts.append(f"docker: ok ({self.container_image})")
         return PostgresServer(
-            url=url,
+            url=running.url,
             source="container",
             description=(
-                f"container {self.container_image} PostgreSQL {_short_version(version)} "
-                f"on {host}:{port}"
+                f"container {self.container_image} PostgreSQL {_short_version(running.version)} "
+                f"on 127.0.0.1:{running.port} ({running.container_id[:12]})"
             ),
         )
