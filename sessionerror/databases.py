@@ -13,14 +13,15 @@ from sqlalchemy import Dialect, Engine, MetaData, create_engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from .backends.sqlite import MEMORY, create_sqlite_engine
+from .backends.sqlite import MEMORY, FileLock, create_sqlite_engine
 from .config import Backend, SessionErrorConfig
 from .errors import BackendUnavailableError
 from .isolation import delete_all_rows
 from .querycount import StatementRecorder
-from .redaction import mask_url_password
+from .urls import SecretURL
 
 if TYPE_CHECKING:
+    from .backends.janitor import DatabaseJanitor
     from .backends.postgres import PostgresServer
 
 __all__ = ["DatabaseProvisioner", "ProvidedDatabase", "build_schema", "schema_fingerprint"]
@@ -93,6 +94,7 @@ class DatabaseProvisioner:
         postgres_problem: str | None,
         metadata: MetaData | None = None,
         schema_setup: Callable[..., Any] | None = None,
+        project: str = "",
     ) -> None:
         self.config = config
         self.worker = worker
@@ -100,6 +102,10 @@ class DatabaseProvisioner:
         self.cache_dir = cache_dir
         self.postgres = postgres
         self.postgres_problem = postgres_problem
+        #: Names the project in kept databases (e.g. the rootdir), so projects do not share.
+        self.project = project
+        #: One line per thing left alone that the run should mention (masked).
+        self.warnings: list[str] = []
         self._databases: dict[str, ProvidedDatabase] = {}
         self._metadata = metadata
         self._schema_setup = schema_setup
@@ -138,22 +144,52 @@ class DatabaseProvisioner:
             engine = create_sqlite_engine(MEMORY)
             build_schema(engine, self.metadata, setup)
             return ProvidedDatabase("sqlite", engine, "sqlite:// (in memory)")
+        suffix = ""
         if self.config.reuse_schema and self.cache_dir is not None:
-            fingerprint = schema_fingerprint(self.metadata, sqlite.dialect(), setup)
-            path = self.cache_dir / f"sqlite-{fingerprint}-{self.worker}.db"
-            for stale in self.cache_dir.glob(f"sqlite-*-{self.worker}.db"):
-                if stale != path:
-                    stale.unlink()
-            engine = create_sqlite_engine(path)
-            self._reuse_or_build(engine, setup)
-            return ProvidedDatabase("sqlite", engine, f"sqlite:///{path} (reused)")
+            reused = self._reuse_sqlite(setup)
+            if reused is not None:
+                return reused
+            suffix = " (the kept file is in use by another run: a fresh one)"
         path = self.tmp_dir / f"sessionerror-{self.worker}.db"
         path.unlink(missing_ok=True)
         engine = create_sqlite_engine(path, throwaway=True)
         build_schema(engine, self.metadata, setup)
-        database = ProvidedDatabase("sqlite", engine, f"sqlite:///{path}")
+        database = ProvidedDatabase("sqlite", engine, f"sqlite:///{path}{suffix}")
         database._cleanup.append(lambda: path.unlink(missing_ok=True))
         return database
+
+    def _reuse_sqlite(self, setup: Callable[..., Any] | None) -> ProvidedDatabase | None:
+        """This worker's kept SQLite file, locked for this run; None if another run holds it."""
+        assert self.cache_dir is not None
+        fingerprint = schema_fingerprint(self.metadata, sqlite.dialect(), setup)
+        path = self.cache_dir / f"sqlite-{fingerprint}-{self.worker}.db"
+        lock = FileLock.try_acquire(path.with_name(path.name + ".lock"))
+        if lock is None:
+            return None
+        try:
+            for stale in self.cache_dir.glob(f"sqlite-*-{self.worker}.db"):
+                if stale != path:
+                    self._remove_stale_sqlite(stale)
+            engine = create_sqlite_engine(path)
+            self._reuse_or_build(engine, setup)
+        except BaseException:
+            lock.release()
+            raise
+        database = ProvidedDatabase("sqlite", engine, f"sqlite:///{path} (reused)")
+        database._cleanup.append(lock.release)
+        return database
+
+    @staticmethod
+    def _remove_stale_sqlite(stale: Path) -> None:
+        # Only a file no run holds; the lock file stays, so no two runs ever lock different
+        # files of the same name.
+        lock = FileLock.try_acquire(stale.with_name(stale.name + ".lock"))
+        if lock is None:
+            return
+        try:
+            stale.unlink(missing_ok=True)
+        finally:
+            lock.release()
 
     def _reuse_or_build(self, engine: Engine, setup: Callable[..., Any] | None) -> None:
         # Schema builds are transactional, so any table at all means a complete earlier build.
@@ -171,24 +207,44 @@ class DatabaseProvisioner:
         from .backends.janitor import DatabaseJanitor
 
         janitor = DatabaseJanitor(self.postgres.url, worker=self.worker)
+        suffix = ""
         if self.config.reuse_schema:
-            setup = self.schema_setup()
-            dialect = postgresql.psycopg2.dialect()  # type: ignore[no-untyped-call]
-            fingerprint = schema_fingerprint(self.metadata, dialect, setup)
-            url, created = janitor.keep(fingerprint)
-            engine = create_engine(url)
-            if created:
-                build_schema(engine, self.metadata, setup)
-            else:
-                self._reuse_or_build(engine, setup)
-            return ProvidedDatabase("postgresql", engine, f"{mask_url_password(url)} (reused)")
-        url = janitor.create()
+            reused = self._reuse_postgres(janitor)
+            if reused is not None:
+                return reused
+            suffix = " (the kept database is in use by another run: a fresh one)"
+        url = SecretURL(janitor.create())
         try:
-            engine = create_engine(url)
+            engine = create_engine(url.reveal())
             build_schema(engine, self.metadata, self.schema_setup())
         except BaseException:
             janitor.drop()
             raise
-        database = ProvidedDatabase("postgresql", engine, mask_url_password(url))
+        database = ProvidedDatabase("postgresql", engine, f"{url}{suffix}")
         database._cleanup.append(janitor.drop)
+        return database
+
+    def _reuse_postgres(self, janitor: DatabaseJanitor) -> ProvidedDatabase | None:
+        """The kept database for this schema, held for this run; None if another run holds it."""
+        setup = self.schema_setup()
+        dialect = postgresql.psycopg2.dialect()  # type: ignore[no-untyped-call]
+        fingerprint = schema_fingerprint(self.metadata, dialect, setup)
+        try:
+            kept = janitor.keep(fingerprint, project=self.project)
+        finally:
+            self.warnings.extend(janitor.warnings)
+        if kept is None:
+            return None
+        url = SecretURL(kept.reveal_url())
+        try:
+            engine = create_engine(url.reveal())
+            if kept.created:
+                build_schema(engine, self.metadata, setup)
+            else:
+                self._reuse_or_build(engine, setup)
+            database = ProvidedDatabase("postgresql", engine, f"{url} (reused)")
+        except BaseException:
+            kept.release()
+            raise
+        database._cleanup.append(kept.release)
         return database

@@ -8,6 +8,7 @@ host, the pid no longer alive, nobody connected. Anything else is never touched.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -16,13 +17,13 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendUnavailableError
-from .postgres import check_server, mask_postgres_url, normalise_postgres_url
+from .postgres import URL_HINT, check_server, mask_postgres_url, normalise_postgres_url
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
     "KEEP_MARKER",
@@ -31,6 +32,8 @@ __all__ = [
     "NAME_PATTERN",
     "PREFIX",
     "DatabaseJanitor",
+    "KeptDatabase",
+    "kept_lock_key",
     "parse_marker",
 ]
 
@@ -46,8 +49,13 @@ MARKER = "created by sessionerror on host {host} pid {pid}"
 KEEP_PREFIX = "sessionerror_keep_"
 KEEP_MARKER = "kept by sessionerror for schema reuse"
 _MARKER_PATTERN = re.compile(r"^created by sessionerror on host (?P<host>\S+) pid (?P<pid>[0-9]+)$")
+#: Kept databases named before the owner part existed: ``sessionerror_keep_<worker>_<fp>``.
+_OLD_KEEP_PATTERN = re.compile(rf"^{KEEP_PREFIX}[a-z0-9]+_[0-9a-f]{{8,32}}$")
 _MAX_WORKER = 16
 _CONNECT_TIMEOUT = 5
+_DUPLICATE_DATABASE = "42P04"
+_INVALID_CATALOG_NAME = "3D000"
+_VANISHED = object()
 
 _log = logging.getLogger("sessionerror.backends")
 
@@ -60,6 +68,61 @@ def parse_marker(comment: str | None) -> tuple[str, int] | None:
     if match is None:
         return None
     return match.group("host"), int(match.group("pid"))
+
+
+def kept_lock_key(name: str) -> int:
+    """The advisory-lock key (signed 64 bit) a run holds while it uses kept database ``name``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return mask_postgres_url(" ".join(str(orig).split()).removeprefix("ERROR: ").strip())
+
+
+class _LockHolder:
+    """The dedicated connection holding a kept database's advisory lock."""
+
+    def __init__(self, engine: Engine, connection: Connection) -> None:
+        self.engine = engine
+        self.connection = connection
+
+    def close(self) -> None:
+        # Closing the session releases its session-level advisory lock.
+        try:
+            self.connection.close()
+        finally:
+            self.engine.dispose()
+
+
+class KeptDatabase:
+    """A kept database this run holds (advisory lock) until :meth:`release`."""
+
+    def __init__(self, name: str, url: str, created: bool, holder: _LockHolder) -> None:
+        #: The database name.
+        self.name = name
+        #: True when this run created it (the schema must be built).
+        self.created = created
+        self._url = url
+        self._holder: _LockHolder | None = holder
+
+    def reveal_url(self) -> str:
+        """The SQLAlchemy URL, password included: only for connecting, never for printing."""
+        return self._url
+
+    @property
+    def held(self) -> bool:
+        """True until :meth:`release`."""
+        return self._holder is not None
+
+    def release(self) -> None:
+        """Give the database back (release the lock, close its connection); idempotent."""
+        holder, self._holder = self._holder, None
+        if holder is not None:
+            holder.close()
+
+    def __repr__(self) -> str:
+        return f"<KeptDatabase {self.name} {'held' if self.held else 'released'}>"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -103,6 +166,9 @@ class DatabaseJanitor:
         self.hostname = socket.gethostname()
         #: Name of the database created by :meth:`create`, until :meth:`drop`.
         self.name: str | None = None
+        #: One line per database left alone because dropping it failed (masked), for the
+        #: caller to report (the plugin shows them in the terminal summary).
+        self.warnings: list[str] = []
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -213,6 +279,12 @@ class DatabaseJanitor:
         _log.debug("dropped database %s on %s", self.name, self._masked)
         self.name = None
 
+    def database_url(self) -> str:
+        """URL of the database :meth:`create` made (password included: never print it)."""
+        if self.name is None:
+            raise RuntimeError("DatabaseJanitor has no database; call create() first")
+        return self._database_url(self.name)
+
     def remove_leftovers(self) -> list[str]:
         """Drop databases of killed earlier runs on this host; return their names.
 
@@ -230,7 +302,7 @@ class DatabaseJanitor:
                     "SELECT d.datname, shobj_description(d.oid, 'pg_database'), "
                     "(SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname) "
                     "FROM pg_database d WHERE starts_with(d.datname, :prefix) "
-                    "ORDER BY d.datname"
+                    "AND pg_has_role(d.datdba, 'USAGE') ORDER BY d.datname"
                 ),
                 {"prefix": PREFIX},
             ).all()
@@ -248,47 +320,167 @@ class DatabaseJanitor:
                     self._drop_database(connection, name, force=False)
                 except DBAPIError as exc:
                     # Someone connected meanwhile, or it is a template: leave it.
-                    _log.warning("left database %s: %s", name, " ".join(str(exc.orig).split()))
+                    self._warn(f"left database {name}: {_one_line(exc)}")
                     continue
                 dropped.append(name)
         if dropped:
             _log.info("dropped %d leftover database(s): %s", len(dropped), ", ".join(dropped))
         return dropped
 
-    def keep(self, fingerprint: str) -> tuple[str, bool]:
-        """Return the URL of this worker's kept database for a schema, and whether it is new.
+    def require_createdb(self) -> None:
+        """Fail early, in one line, when the URL's role may not create databases.
 
-        Kept databases (``sessionerror_keep_<worker>_<fingerprint>``) outlive the run so an
-        unchanged schema is not rebuilt; this worker's kept databases for other fingerprints
-        are dropped. Only databases carrying the kit's ``kept by sessionerror`` comment are
-        ever dropped.
+        The kit creates its own test databases; without CREATEDB every PostgreSQL test would
+        fail (or skip) later. Raises ``BackendUnavailableError`` naming the role and the fix.
         """
+        from sqlalchemy import text
+
+        with self._connect() as connection:
+            user, allowed = connection.execute(
+                text(
+                    "SELECT current_user, rolcreatedb OR rolsuper FROM pg_roles "
+                    "WHERE rolname = current_user"
+                )
+            ).one()
+        if not allowed:
+            raise BackendUnavailableError(
+                f"PostgreSQL at {self._masked}: role {user!r} may not create databases "
+                f"(the kit creates its own test databases): run ALTER ROLE {user} CREATEDB, "
+                f"or name a role that may in {URL_HINT}"
+            )
+
+    def kept_name(self, connection: Connection, fingerprint: str, project: str) -> str:
+        """Name of the kept database of this role, project, worker and schema fingerprint."""
         from sqlalchemy import text
 
         if not re.fullmatch(r"[0-9a-f]{8,32}", fingerprint):
             raise ValueError(f"fingerprint must be 8-32 hex digits, got {fingerprint!r}")
-        name = f"{KEEP_PREFIX}{self.worker}_{fingerprint}"
-        with self._connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT d.datname, shobj_description(d.oid, 'pg_database') "
-                    "FROM pg_database d WHERE d.datname LIKE :pattern"
-                ),
-                {"pattern": f"{KEEP_PREFIX}{self.worker}\\_%"},
-            ).all()
-            exists = False
-            for existing, comment in rows:
-                if existing == name:
-                    exists = True
-                elif comment == KEEP_MARKER:
-                    self._drop_database(connection, existing, force=True)
-            if not exists:
-                quoted = self._quote(connection, name)
-                connection.execute(text(f"CREATE DATABASE {quoted}"))
-                connection.execute(
-                    text(f"COMMENT ON DATABASE {quoted} IS {_sql_literal(KEEP_MARKER)}")
-                )
-        return self._database_url(name), not exists
+        user = connection.execute(text("SELECT current_user")).scalar_one()
+        owner = hashlib.sha256(f"{user}\0{project}".encode()).hexdigest()[:8]
+        return f"{KEEP_PREFIX}{owner}_{self.worker}_{fingerprint[:16]}"
+
+    def keep(self, fingerprint: str, *, project: str = "") -> KeptDatabase | None:
+        """Take this run's kept database for a schema, or ``None`` when another run holds it.
+
+        Kept databases (``sessionerror_keep_<owner>_<worker>_<fingerprint>``, ``owner`` a hash
+        of the role and ``project``) outlive the run so an unchanged schema is not rebuilt. A
+        run holds its kept database through a session-level advisory lock taken on a dedicated
+        connection inside it, until :meth:`KeptDatabase.release` or the process ends. ``None``
+        means another run holds it: use a fresh database and leave that one alone. Kept
+        databases of this worker for other fingerprints are dropped only when nobody is
+        connected to them and no run holds them (never with FORCE).
+        """
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        for _attempt in range(3):
+            with self._connect() as connection:
+                name = self.kept_name(connection, fingerprint, project)
+                group = name[: -len(fingerprint[:16])]
+                rows = connection.execute(
+                    text(
+                        "SELECT d.datname, shobj_description(d.oid, 'pg_database') "
+                        "FROM pg_database d WHERE starts_with(d.datname, :prefix) "
+                        "AND pg_has_role(d.datdba, 'USAGE')"
+                    ),
+                    {"prefix": KEEP_PREFIX},
+                ).all()
+                exists = False
+                for existing, comment in rows:
+                    if existing == name:
+                        exists = True
+                    elif comment == KEEP_MARKER and (
+                        existing.startswith(group) or _OLD_KEEP_PATTERN.match(existing)
+                    ):
+                        self._drop_kept_if_free(connection, existing)
+                created = False
+                if not exists:
+                    quoted = self._quote(connection, name)
+                    try:
+                        connection.execute(text(f"CREATE DATABASE {quoted}"))
+                    except DBAPIError as exc:
+                        if getattr(exc.orig, "pgcode", None) != _DUPLICATE_DATABASE:
+                            cause = " ".join(str(exc.orig).split()).removeprefix("ERROR: ")
+                            raise BackendUnavailableError(
+                                f"PostgreSQL at {self._masked}: could not create database "
+                                f"{name}: {cause.strip()}"
+                            ) from None
+                    else:
+                        created = True
+                        connection.execute(
+                            text(f"COMMENT ON DATABASE {quoted} IS {_sql_literal(KEEP_MARKER)}")
+                        )
+            held = self._lock_kept(name)
+            if held is _VANISHED:
+                continue  # dropped between our look and our connect: look again
+            if held is None:
+                _log.debug("kept database %s is held by another run", name)
+                return None
+            return KeptDatabase(name, self._database_url(name), created, held)
+        return None
+
+    def _lock_kept(self, name: str) -> Any:
+        """Connect to ``name`` and take its advisory lock: the holder, None if held, or
+        :data:`_VANISHED` if the database no longer exists."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(
+            self._database_url(name),
+            poolclass=NullPool,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": _CONNECT_TIMEOUT},
+        )
+        try:
+            connection = engine.connect()
+        except DBAPIError as exc:
+            engine.dispose()
+            if getattr(exc.orig, "pgcode", None) == _INVALID_CATALOG_NAME or (
+                "does not exist" in str(exc.orig)
+            ):
+                return _VANISHED
+            raise
+        try:
+            locked = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": kept_lock_key(name)}
+            ).scalar_one()
+        except BaseException:
+            connection.close()
+            engine.dispose()
+            raise
+        if not locked:
+            connection.close()
+            engine.dispose()
+            return None
+        return _LockHolder(engine, connection)
+
+    def _drop_kept_if_free(self, connection: Connection, name: str) -> None:
+        """Drop a stale kept database unless a run holds it or anyone is connected."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        busy = connection.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = :name) "
+                "OR EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON l.database = d.oid "
+                "WHERE l.locktype = 'advisory' AND d.datname = :name)"
+            ),
+            {"name": name},
+        ).scalar_one()
+        if busy:
+            _log.debug("left kept database %s: in use by another run", name)
+            return
+        try:
+            # Never FORCE: a run that holds it is connected, so the drop fails instead.
+            self._drop_database(connection, name, force=False)
+        except DBAPIError as exc:
+            self._warn(f"left kept database {name}: {_one_line(exc)}")
+
+    def _warn(self, message: str) -> None:
+        masked = mask_postgres_url(message)
+        self.warnings.append(masked)
+        _log.debug("%s", masked)
 
     def __enter__(self) -> str:
         return self.create()

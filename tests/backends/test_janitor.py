@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from sessionerror.backends.janitor import (
+    KEEP_PREFIX,
     NAME_PATTERN,
     PREFIX,
     DatabaseJanitor,
@@ -129,6 +131,7 @@ for key in ("dead", "busy", "elsewhere"):
     janitor.create()
     names[key] = janitor.name
 print(json.dumps(names), flush=True)
+sys.stdin.readline()  # the test connects to "busy" first: no other run may drop it meanwhile
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -136,15 +139,27 @@ os.kill(os.getpid(), signal.SIGKILL)
 def test_remove_leftovers_drops_only_databases_of_killed_runs(
     server_url: str, admin: Engine
 ) -> None:
-    killed = subprocess.run(
+    killed = subprocess.Popen(
         [sys.executable, "-c", _KILLED_RUN, server_url],
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
-        check=False,
     )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    names: dict[str, str] = json.loads(killed.stdout)
+    assert killed.stdout is not None and killed.stdin is not None
+    names: dict[str, str] = json.loads(killed.stdout.readline() or "{}")
+    assert names, killed.stderr.read() if killed.stderr else ""
+    busy_engine = create_engine(
+        make_url(server_url).set(database=names["busy"]), poolclass=NullPool
+    )
+    busy = busy_engine.connect()  # someone still works in it
+    killed.stdin.write("go\n")
+    killed.stdin.flush()
+    assert killed.wait(timeout=120) == -signal.SIGKILL
+    killed.stdout.close()
+    killed.stdin.close()
+    if killed.stderr:
+        killed.stderr.close()
     dead_pid = int(NAME_PATTERN.match(names["dead"])["pid"])  # type: ignore[index]
 
     # Our prefix, a dead pid in the name, but no marker: not provably ours.
@@ -152,9 +167,6 @@ def test_remove_leftovers_drops_only_databases_of_killed_runs(
     # Our marker with a dead pid, but a name outside the pattern.
     odd_name = f"{PREFIX}{dead_pid}_main_notahexx"
     alive = DatabaseJanitor(server_url, worker="alive")  # this process: alive
-    busy_engine = create_engine(
-        make_url(server_url).set(database=names["busy"]), poolclass=NullPool
-    )
     test_comment_before = _databases(admin).get("test")
     created = [*names.values(), unmarked, odd_name]
     try:
@@ -166,9 +178,8 @@ def test_remove_leftovers_drops_only_databases_of_killed_runs(
         alive.create()
         assert alive.name is not None
         created.append(alive.name)
-        with busy_engine.connect():  # someone still works in it
-            dropped = DatabaseJanitor(server_url, worker="cleaner").remove_leftovers()
-        assert names["dead"] in dropped
+        dropped = DatabaseJanitor(server_url, worker="cleaner").remove_leftovers()
+        # Another run on this host may have dropped "dead" first: gone is what counts.
         kept = {names["busy"], names["elsewhere"], unmarked, odd_name, alive.name}
         assert not kept & set(dropped)
         assert all(name.startswith(PREFIX) for name in dropped)
@@ -177,10 +188,85 @@ def test_remove_leftovers_drops_only_databases_of_killed_runs(
         assert kept <= remaining.keys()
         assert remaining.get("test") == test_comment_before
         assert {"postgres", "template0", "template1"} <= remaining.keys()
+        busy.close()
         # Once nobody is connected, the busy one of the killed run goes too.
-        assert names["busy"] in DatabaseJanitor(server_url).remove_leftovers()
+        DatabaseJanitor(server_url).remove_leftovers()
+        assert names["busy"] not in _databases(admin)
     finally:
+        busy.close()
         busy_engine.dispose()
         alive.drop()
         _force_drop(admin, *created)
     assert not set(created) & _databases(admin).keys()
+
+
+# -- kept databases (--sessionerror-reuse-schema) ---------------------------------------------
+
+
+def _oid(admin: Engine, name: str) -> int | None:
+    with admin.connect() as connection:
+        oid = connection.execute(
+            text("SELECT oid FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+    return int(oid) if oid is not None else None
+
+
+def test_a_held_kept_database_is_neither_shared_nor_dropped(server_url: str, admin: Engine) -> None:
+    project = f"janitor-test-{secrets.token_hex(4)}"
+    first = DatabaseJanitor(server_url, worker="kw").keep("aa" * 8, project=project)
+    assert first is not None and first.created and first.held
+    names = [first.name]
+    try:
+        assert first.name.startswith(KEEP_PREFIX) and first.name.endswith("_kw_" + "aa" * 8)
+        assert "postgres" not in repr(first)  # no URL (and so no password) in its repr
+        oid = _oid(admin, first.name)
+        # Same schema while the first run holds it: refused, not shared.
+        assert DatabaseJanitor(server_url, worker="kw").keep("aa" * 8, project=project) is None
+        # Another schema of the same worker would drop the first as stale: not while held.
+        janitor = DatabaseJanitor(server_url, worker="kw")
+        second = janitor.keep("bb" * 8, project=project)
+        assert second is not None
+        names.append(second.name)
+        assert _oid(admin, first.name) == oid
+        assert janitor.warnings == []
+        # Another project (or role) never even looks at them.
+        other = DatabaseJanitor(server_url, worker="kw").keep("aa" * 8, project=project + "x")
+        assert other is not None and other.name != first.name
+        names.append(other.name)
+        other.release()
+        first.release()
+        assert not first.held
+        # Released and idle: the next run of a third schema removes both stale ones.
+        second.release()
+        third = DatabaseJanitor(server_url, worker="kw").keep("cc" * 8, project=project)
+        assert third is not None
+        names.append(third.name)
+        third.release()
+        remaining = _databases(admin)
+        assert first.name not in remaining and second.name not in remaining
+        assert other.name in remaining and third.name in remaining
+        # Reused, not created, by the next run of the same schema.
+        again = DatabaseJanitor(server_url, worker="kw").keep("cc" * 8, project=project)
+        assert again is not None and not again.created and again.name == third.name
+        again.release()
+    finally:
+        _force_drop(admin, *names)
+
+
+def test_require_createdb_names_the_role_and_the_fix(server_url: str, admin: Engine) -> None:
+    role = f"sessionerror_nocreatedb_{secrets.token_hex(4)}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'"))
+    try:
+        url = make_url(server_url).set(username=role, password=SECRET)
+        janitor = DatabaseJanitor(url.render_as_string(hide_password=False))
+        with pytest.raises(BackendUnavailableError) as info:
+            janitor.require_createdb()
+        message = str(info.value)
+        assert f"role '{role}' may not create databases" in message
+        assert f"ALTER ROLE {role} CREATEDB" in message and "SESSIONERROR_POSTGRES_URL" in message
+        assert SECRET not in message and "\n" not in message
+        DatabaseJanitor(server_url).require_createdb()  # the test server's role may
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP ROLE IF EXISTS {role}"))

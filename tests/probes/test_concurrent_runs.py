@@ -1,0 +1,225 @@
+"""Probe: two real pytest runs with --sessionerror-reuse-schema at the same time never interfere.
+
+Run A commits a row into its kept database and holds it open while run B starts in the same
+project, once with the same schema and once with another one. A's row and A's database (same
+oid, same file) must survive, and every run must pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
+
+CONFTEST = """
+import json, os
+from pathlib import Path
+
+from sqlalchemy import text
+
+
+def identity(engine):
+    # Which database this run really uses: PostgreSQL name + oid, SQLite path + inode.
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            name, oid = connection.execute(text(
+                "SELECT datname, oid FROM pg_database WHERE datname = current_database()"
+            )).one()
+        return [name, int(oid)]
+    path = engine.url.database
+    return [path, os.stat(path).st_ino]
+
+
+def record(engine):
+    label = os.environ["PROBE_LABEL"]
+    Path(f"{label}.json").write_text(json.dumps(identity(engine)))
+"""
+
+HOLDING_RUN = """
+import json, time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sessionerror import WorkflowSession
+from conftest import identity, record
+
+
+@pytest.mark.sessionerror(committed=True)
+def test_hold(sessionerror_db, sessionerror_engine):
+    sessionerror_db.add(WorkflowSession(name="committed by run A"))
+    sessionerror_db.commit()
+    before = identity(sessionerror_engine)
+    record(sessionerror_engine)
+    deadline = time.monotonic() + 240
+    while not Path("others_done").exists():
+        assert time.monotonic() < deadline, "the other runs never finished"
+        time.sleep(0.05)
+    with sessionerror_engine.connect() as connection:
+        names = connection.execute(text("SELECT name FROM sessions")).scalars().all()
+    assert names == ["committed by run A"], "another run deleted run A's committed rows"
+    assert identity(sessionerror_engine) == before, "run A's database was replaced"
+"""
+
+SAME_SCHEMA_RUN = """
+import pytest
+from sqlalchemy import text
+
+from sessionerror import WorkflowSession
+from conftest import record
+
+
+@pytest.mark.sessionerror(committed=True)
+def test_same_schema(sessionerror_db, sessionerror_engine):
+    record(sessionerror_engine)
+    with sessionerror_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM sessions")).scalar() == 0
+    sessionerror_db.add(WorkflowSession(name="committed by run B"))
+    sessionerror_db.commit()
+"""
+
+OTHER_SCHEMA = """
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+metadata = MetaData()
+Table("widgets", metadata, Column("id", Integer, primary_key=True), Column("name", String(20)))
+"""
+
+OTHER_SCHEMA_RUN = """
+import pytest
+from sqlalchemy import inspect, text
+
+from conftest import record
+
+
+@pytest.mark.sessionerror(committed=True)
+def test_other_schema(sessionerror_db, sessionerror_engine):
+    record(sessionerror_engine)
+    assert inspect(sessionerror_engine).get_table_names() == ["widgets"]
+    sessionerror_db.execute(text("INSERT INTO widgets (name) VALUES ('b')"))
+    sessionerror_db.commit()
+"""
+
+
+@pytest.fixture
+def admin(server_url: str) -> Iterator[Engine]:
+    """AUTOCOMMIT engine on the maintenance database, for looking and cleaning up."""
+    engine = create_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+def _database_names(admin: Engine) -> set[str]:
+    with admin.connect() as connection:
+        return set(connection.execute(text("SELECT datname FROM pg_database")).scalars())
+
+
+def _drop_kept(admin: Engine, names: set[str]) -> None:
+    with admin.connect() as connection:
+        for name in names:
+            assert name.startswith("sessionerror_keep_")  # only what these runs kept
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_concurrent_reuse_schema_runs_do_not_interfere(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    server_url: str,
+    admin: Engine,
+    backend: str,
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
+            monkeypatch.delenv(name)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_hold=HOLDING_RUN,
+        test_same=SAME_SCHEMA_RUN,
+        test_other=OTHER_SCHEMA_RUN,
+        otherschema=OTHER_SCHEMA,
+    )
+    common = [
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:xdist",
+        "--sessionerror-reuse-schema",
+        "--sessionerror-backend",
+        backend,
+        "--sessionerror-postgres-url",
+        server_url,
+    ]
+    kept: set[str] = set()
+    log = pytester.path / "run_a.log"
+    monkeypatch.setenv("PROBE_LABEL", "a")
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path))
+    with log.open("wb") as output:
+        run_a = subprocess.Popen(
+            [sys.executable, "-m", "pytest", *common, "test_hold.py"],
+            cwd=pytester.path,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not (pytester.path / "a.json").exists():
+            assert run_a.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        a_name, a_id = json.loads((pytester.path / "a.json").read_text())
+        if backend == "postgresql":
+            kept.add(a_name)
+            assert a_name.startswith("sessionerror_keep_")
+
+        monkeypatch.setenv("PROBE_LABEL", "same")
+        same = pytester.runpytest_subprocess(*common, "test_same.py")
+        same.assert_outcomes(passed=1)
+        same_name, _ = json.loads((pytester.path / "same.json").read_text())
+        assert same_name != a_name, "run B shared run A's kept database"
+
+        monkeypatch.setenv("PROBE_LABEL", "other")
+        other = pytester.runpytest_subprocess(
+            *common, "--sessionerror-metadata", "otherschema:metadata", "test_other.py"
+        )
+        other.assert_outcomes(passed=1)
+        other_name, _ = json.loads((pytester.path / "other.json").read_text())
+        if backend == "postgresql":
+            kept.add(other_name)
+            present = _database_names(admin)
+            assert a_name in present
+            assert same_name not in present, "run B's fresh database was not dropped"
+        else:
+            assert Path(a_name).exists()
+        (pytester.path / "others_done").touch()
+        assert run_a.wait(timeout=240) == 0, log.read_text()
+        assert "1 passed" in log.read_text()
+        # Run A finished: its database stays kept for the next run (same oid / inode).
+        monkeypatch.setenv("PROBE_LABEL", "next")
+        pytester.makepyfile(
+            test_next="""
+            from conftest import record
+
+            def test_next(sessionerror_engine):
+                record(sessionerror_engine)
+            """
+        )
+        pytester.runpytest_subprocess(*common, "test_next.py").assert_outcomes(passed=1)
+        assert json.loads((pytester.path / "next.json").read_text()) == [a_name, a_id]
+    finally:
+        (pytester.path / "others_done").touch()
+        if run_a.poll() is None:
+            run_a.kill()
+            run_a.wait()
+        if kept:
+            _drop_kept(admin, kept)
