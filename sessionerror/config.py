@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -162,7 +162,8 @@ class SessionErrorConfig:
     """All plugin settings, resolved once per run."""
 
     backends: tuple[Backend, ...] = ("sqlite",)
-    postgres_url: str | None = None
+    #: May hold a password: left out of ``repr()`` (tracebacks with ``-l`` print locals).
+    postgres_url: str | None = field(default=None, repr=False)
     require_postgres: bool = False
     pg_bin_dir: str | None = None
     allow_local_postgres: bool = True
@@ -172,6 +173,8 @@ class SessionErrorConfig:
     metadata_path: str = "sessionerror.models:Base.metadata"
     schema_setup_path: str | None = None
     reuse_schema: bool = False
+    #: Names of the options the user set (CLI, environment or ini), not left to the default.
+    explicit: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def wants_postgres(self) -> bool:
@@ -202,8 +205,14 @@ class SessionErrorConfig:
             )
         return setup  # type: ignore[no-any-return]
 
+    def is_explicit(self, name: str) -> bool:
+        """True if the user set option ``name`` (e.g. ``"pg_bin_dir"``) rather than a default."""
+        return name in self.explicit
+
     @classmethod
-    def from_values(cls, values: Mapping[str, str | bool | None]) -> SessionErrorConfig:
+    def from_values(
+        cls, values: Mapping[str, str | bool | None], *, explicit: frozenset[str] = frozenset()
+    ) -> SessionErrorConfig:
         """Build from raw values keyed by option name (already merged by precedence)."""
 
         def flag(name: str) -> bool:
@@ -235,6 +244,7 @@ class SessionErrorConfig:
             metadata_path=_text(values.get("metadata")) or "sessionerror.models:Base.metadata",
             schema_setup_path=_text(values.get("schema_setup")),
             reuse_schema=flag("reuse_schema"),
+            explicit=explicit,
         )
 
     @classmethod
@@ -248,14 +258,20 @@ class SessionErrorConfig:
         """Merge CLI, environment and ini values (in that order of precedence) and build."""
         environ = os.environ if environ is None else environ
         merged: dict[str, str | bool | None] = {}
+        explicit: set[str] = set()
         for option in OPTIONS:
             value: Any = cli.get(option.name)
             if value in (None, False) and option.env in environ:
                 value = environ[option.env]
+            set_by_user = value not in (None, False, "")
             if value in (None, False, "") and ini.get(option.name) not in (None, ""):
                 value = ini[option.name]
+                # pytest hands back the registered default for an unset ini key.
+                set_by_user = str(value).strip() != (option.default or "")
+            if set_by_user and str(value).strip():
+                explicit.add(option.name)
             merged[option.name] = value if value not in (None, "") else option.default
-        return cls.from_values(merged)
+        return cls.from_values(merged, explicit=frozenset(explicit))
 
 
 def _text(value: str | bool | None) -> str | None:

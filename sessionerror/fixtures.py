@@ -146,11 +146,15 @@ def sessionerror_databases(
         cache_dir=cache_dir,
         postgres=state.postgres,
         postgres_problem=state.postgres_problem,
+        project=str(pytestconfig.rootpath),
     )
     try:
         yield provisioner
     finally:
-        provisioner.close()
+        try:
+            provisioner.close()
+        finally:
+            state.warnings.extend(provisioner.warnings)
 
 
 @pytest.fixture(scope="session")
@@ -170,6 +174,9 @@ def _provided(
     try:
         return provisioner.get(backend)
     except BackendUnavailableError as exc:
+        if provisioner.postgres is not None:
+            # There is a server, and it refused (e.g. CREATE DATABASE): an error, never a skip.
+            pytest.fail(f"sessionerror: {exc}", pytrace=False)
         _postgres_unavailable(config, str(exc))
 
 
@@ -216,11 +223,15 @@ def sessionerror_empty_database_url(
     if state.postgres is None:
         _postgres_unavailable(request.config, state.postgres_problem or "PostgreSQL unavailable")
     from .backends.janitor import DatabaseJanitor
+    from .errors import BackendUnavailableError
 
     janitor = DatabaseJanitor(state.postgres.url, worker=f"{state.worker}e")
-    url = janitor.create()
     try:
-        yield url
+        janitor.create()
+    except BackendUnavailableError as exc:
+        pytest.fail(f"sessionerror: {exc}", pytrace=False)
+    try:
+        yield janitor.database_url()
     finally:
         janitor.drop()
 

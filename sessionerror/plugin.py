@@ -70,6 +70,7 @@ MARKERS = (
     "sessionerror_db before the test.",
 )
 _WORKERINPUT_KEY = "sessionerror_postgres"
+_WORKEROUTPUT_KEY = "sessionerror_warnings"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -127,6 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _resolve_postgres(state: PluginState) -> None:
+    from .backends.janitor import DatabaseJanitor
     from .backends.postgres import PostgresProvider
     from .errors import BackendUnavailableError
 
@@ -142,14 +144,53 @@ def _resolve_postgres(state: PluginState) -> None:
         state.postgres = provider.start()
     except BackendUnavailableError as exc:
         provider.stop()
-        if settings.postgres_url or settings.require_postgres:
+        explicit = _explicit_setting_failure(settings, provider.attempts, str(exc))
+        if explicit is not None:
+            raise pytest.UsageError(f"sessionerror: {explicit}") from None
+        if settings.require_postgres:
             raise pytest.UsageError(f"sessionerror: {exc}") from None
         state.postgres_problem = str(exc)
         return
     state.cleanups.append(provider.stop)
-    from .backends.janitor import DatabaseJanitor
+    janitor = DatabaseJanitor(state.postgres.url)
+    try:
+        janitor.require_createdb()  # else every PostgreSQL test would fail later, one by one
+        janitor.remove_leftovers()
+    except BackendUnavailableError as exc:
+        raise pytest.UsageError(f"sessionerror: {exc}") from None
+    finally:
+        state.warnings.extend(janitor.warnings)
 
-    DatabaseJanitor(state.postgres.url).remove_leftovers()
+
+def _explicit_setting_failure(
+    settings: SessionErrorConfig, attempts: list[str], problem: str
+) -> str | None:
+    """The one-line error when a setting the user gave explicitly cannot work, else None.
+
+    A PostgreSQL that cannot be provided is a skip only when nothing explicit asked for it.
+    """
+    if settings.postgres_url:
+        return problem  # already names the URL setting and the fix
+    if settings.is_explicit("pg_bin_dir") and settings.allow_local_postgres:
+        return problem  # names --sessionerror-pg-bin-dir and the fix
+    docker = next((entry for entry in attempts if entry.startswith("docker:")), None)
+    if (
+        settings.is_explicit("container_image")
+        and docker is not None
+        and docker != "docker: disabled"
+    ):
+        reason = docker.removeprefix("docker:").strip()
+        return (
+            f"--sessionerror-container-image / SESSIONERROR_CONTAINER_IMAGE is set to "
+            f"{settings.container_image!r} but no container could be started ({reason}); start "
+            "Docker, or unset it and set SESSIONERROR_POSTGRES_URL to use a server"
+        )
+    if settings.is_explicit("backend") and settings.backends == ("postgresql",):
+        return (
+            f"--sessionerror-backend / SESSIONERROR_BACKEND is postgresql, but {problem} "
+            "Or run with --sessionerror-backend sqlite (or all, which skips PostgreSQL tests)."
+        )
+    return None
 
 
 def _adopt_controller_postgres(state: PluginState, workerinput: dict[str, Any]) -> None:
@@ -175,6 +216,11 @@ class _XdistHooks:
     def __init__(self, state: PluginState) -> None:
         self.state = state
 
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Collect the lines a worker left for the terminal summary."""
+        output = getattr(node, "workeroutput", None) or {}
+        self.state.warnings.extend(output.get(_WORKEROUTPUT_KEY, []))
+
     def pytest_configure_node(self, node: Any) -> None:
         server = self.state.postgres
         node.workerinput[_WORKERINPUT_KEY] = (
@@ -185,7 +231,9 @@ class _XdistHooks:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Say which backends run and where PostgreSQL comes from."""
+    """Say which backends run and where PostgreSQL comes from (passwords masked)."""
+    from .redaction import mask_url_password
+
     state = get_state(config)
     lines = [f"sessionerror: backends {', '.join(state.config.backends)}"]
     if state.config.wants_postgres:
@@ -193,7 +241,37 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             lines.append(f"sessionerror: postgresql from {state.postgres.description}")
         else:
             lines.append(f"sessionerror: postgresql tests will skip: {state.postgres_problem}")
-    return lines
+    secrets = [state.config.postgres_url or ""]
+    if state.postgres is not None:
+        secrets.append(state.postgres.url)
+    return [_masked(mask_url_password(line), secrets) for line in lines]
+
+
+def _masked(text: str, urls: list[str]) -> str:
+    from .urls import hide_url_secrets
+
+    return hide_url_secrets(text, [url for url in urls if url])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker, hand the summary lines to the controller."""
+    state = session.config.stash.get(state_key, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if state is not None and workeroutput is not None:
+        workeroutput[_WORKEROUTPUT_KEY] = list(state.warnings)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Show what the kit left alone on the server, and why (masked), as warning lines."""
+    state = config.stash.get(state_key, None)
+    if state is None or not state.warnings:
+        return
+    urls = [state.config.postgres_url or ""]
+    if state.postgres is not None:
+        urls.append(state.postgres.url)
+    terminalreporter.section("sessionerror", sep="-", yellow=True)
+    for line in dict.fromkeys(state.warnings):
+        terminalreporter.line(f"sessionerror: warning: {_masked(line, urls)}", yellow=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -27,6 +27,8 @@ class PluginState:
     #: Why PostgreSQL is unavailable (one line), when it is.
     postgres_problem: str | None = None
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    #: Lines for the terminal summary (masked): things the kit left alone and why.
+    warnings: list[str] = field(default_factory=list)
 
 
 state_key = pytest.StashKey[PluginState]()

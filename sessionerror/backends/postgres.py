@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
@@ -50,6 +50,8 @@ __all__ = [
 
 #: Where a user sets the server URL; named in every message that asks to fix it.
 URL_HINT = "--sessionerror-postgres-url / SESSIONERROR_POSTGRES_URL"
+#: Where a user sets the directory of initdb and pg_ctl.
+PG_BIN_DIR_HINT = "--sessionerror-pg-bin-dir / SESSIONERROR_PG_BIN_DIR"
 #: The closing sentence of the "nothing worked" message.
 ENABLE_HINT = "Set SESSIONERROR_POSTGRES_URL=postgresql://user:pw@host/db to use a server."
 
@@ -92,8 +94,9 @@ class PostgresUnavailableError(BackendUnavailableError):
 class PostgresServer:
     """A usable PostgreSQL server: the URL of its maintenance database and where it came from."""
 
-    #: ``postgresql+psycopg2://user:pw@host:port/postgres`` (may contain a password: never print).
-    url: str
+    #: ``postgresql+psycopg2://user:pw@host:port/postgres`` (may contain a password: never print;
+    #: left out of ``repr()`` so tracebacks showing locals do not print it).
+    url: str = field(repr=False)
     #: Which step provided it.
     source: Literal["url", "local", "container"]
     #: One line for the pytest header, password masked.
@@ -104,8 +107,13 @@ class PostgresServer:
 
 
 def mask_postgres_url(url: str) -> str:
-    """``url`` with its password (userinfo or ``?password=``) replaced, safe to print."""
-    return redact_text(url)  # mask_url_password, then any other secret left in the text
+    """``url`` with its password (userinfo or ``?password=``) replaced, safe to print.
+
+    The password is found by parsing too, so one written raw with ``/`` or ``@`` is masked.
+    """
+    from ..urls import mask_url
+
+    return redact_text(mask_url(url))  # then any other secret left in the text
 
 
 def normalise_postgres_url(url: str) -> str:
@@ -633,7 +641,7 @@ class PostgresProvider:
         bindir, looked = _locate_pg_binaries(self.pg_bin_dir)
         if bindir is None:
             if self.pg_bin_dir is not None:
-                reason = f"no initdb and pg_ctl in {looked[0]} (the given pg_bin_dir)"
+                reason = f"no initdb and pg_ctl in {looked[0]} (the given {PG_BIN_DIR_HINT})"
                 self.attempts.append(f"local: {reason}")
                 raise self._fail(
                     f"PostgreSQL: {reason}: point it at PostgreSQL's bin directory "
