@@ -4,6 +4,10 @@ A database is ours when its name matches ``sessionerror_<pid>_<worker>_<8 hex>``
 comment is ``created by sessionerror on host <hostname> pid <pid>`` (see :data:`MARKER`).
 :meth:`DatabaseJanitor.remove_leftovers` drops such databases of runs that were killed: same
 host, the pid no longer alive, nobody connected. Anything else is never touched.
+
+Kept databases (``--sessionerror-reuse-schema``, :meth:`DatabaseJanitor.keep`) are held by one
+run at a time through a session-level advisory lock (:func:`kept_lock_key`) taken on a connection
+inside the database; a held or busy kept database is never dropped.
 """
 
 from __future__ import annotations
