@@ -70,31 +70,56 @@ _WORD_END = re.compile(r"[\s\"'<>`]")
 # From a position, everything up to and including the last word delimiter (one anchored match).
 _LAST_DELIMITER = re.compile(r"(?s).*[\s\"'<>`]")
 # Authorization schemes followed by a credential: "Bearer abc", "Basic dXNl...", "token 9f...".
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token)[ \t]{1,8}+([A-Za-z0-9\-._~+/]++=*+)")
+_AUTH_SCHEME_WORDS = ("bearer", "basic", "token")
+# Literal-first (fast literal search) on the lower-cased text; nothing after the greedy
+# credential can fail, so there is no backtracking.
+_AUTH_PATTERNS = tuple(
+    re.compile(word + r"[ \t]{1,8}([a-z0-9\-._~+/]+=*)") for word in _AUTH_SCHEME_WORDS
+)
+_WORD_CHAR = re.compile(r"\w")
 _AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey"})
 #: An ordinary word after "token"/"bearer"/"basic" ("token expired"): not a credential.
 _PLAIN_WORD = re.compile(r"[A-Za-z][a-z]{0,19}")
 # A JSON Web Token: header.payload.signature, base64url, header and payload starting "eyJ".
 _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]*+\.eyJ[A-Za-z0-9_\-]*+\.[A-Za-z0-9_\-]*+")
 _B64URL_RUN = re.compile(r"[A-Za-z0-9_\-]*+")
-# A key naming a secret followed by ":" or "=": anchored on the secret word in the key.
-_ASSIGNMENT = re.compile(
-    r"(?i)(?:pass|pwd|secret|credential|auth|cookie|token|sig|key|jwt|otp|value)"
-    r"[A-Za-z0-9_.\-]{0,48}+(?:\\?[\"'])?[ \t]{0,8}+[:=]"
-)
-_KEY_CHAR = re.compile(r"[A-Za-z0-9_.\-]")
+# A key naming a secret followed by ":" or "=": matched right after a secret word in the key.
+# One pattern per secret word, each starting with that literal (so the regex engine finds
+# candidates with its fast literal search; possessive repeats or a lookbehind in front would
+# turn that off), run on the lower-cased text: the word, the rest of the key, the separator.
+# Every repeat is bounded, so each candidate costs a bounded number of steps.
+_ASSIGNMENT_REST = r"[a-z0-9_.\-]{0,48}(?:\\?[\"'])?[ \t]{0,8}[:=]"
+_ASSIGNMENT_PATTERNS = tuple(re.compile(stem + _ASSIGNMENT_REST) for stem in _KEY_STEMS)
+# "value" of a header-list entry: decided by the name just before it.
+_VALUE_KEY = re.compile(r"value(?:\\?[\"'])?[ \t]{0,8}[:=]")
 _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
-# In a header list written as text: ..."name": "X-Api-Key", "value": ... (just before "value").
-_PAIR_NAME = re.compile(
-    r"(?i)(?:name|key|header|field)(?:\\?[\"'])?[ \t]{0,8}[:=][ \t]{0,8}(?:\\?[\"'])?"
-    r"([A-Za-z0-9_.\- ]{1,64})(?:\\?[\"'])?[ \t]{0,8}[,;&][ \t\r\n]{0,8}(?:\\?[\"'])?"
+# In a header list written as text: ..."name": "X-Api-Key", "value": ... just before "value",
+# matched on the reversed text (so it is anchored where "value" starts).
+_PAIR_NAME_REVERSED = re.compile(
+    r"(?i)(?:[\"']\\?)?[ \t\r\n]{0,8}+[,;&][ \t]{0,8}+(?:[\"']\\?)?"
+    r"([A-Za-z0-9_.\- ]{1,64}?)(?:[\"']\\?)?[ \t]{0,8}+[:=][ \t]{0,8}+(?:[\"']\\?)?"
+    r"(?:eman|yek|redaeh|dleif)(?![A-Za-z0-9_])"
 )
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _PAIR_WINDOW = 160
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 _HEADER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _PEM_BEGIN = "-----BEGIN "
 _PEM_END = "-----END "
 _PEM_LABEL = re.compile(r"[A-Z0-9 ]{0,40}+-----")
+
+
+def _occurrences(lowered: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(position, index in ``words``) of every occurrence of ``words`` in ``lowered``, sorted."""
+    found: list[tuple[int, int]] = []
+    for index, word in enumerate(words):
+        position = lowered.find(word)
+        while position >= 0:
+            found.append((position, index))
+            position = lowered.find(word, position + 1)
+    found.sort()
+    return found
 
 
 def _key_words(key: str) -> list[str]:
@@ -113,7 +138,8 @@ def is_secret_key(key: str) -> bool:
     lowered = key.lower()
     if not any(stem in lowered for stem in _KEY_STEMS):
         return False
-    words = _key_words(key)
+    words = _key_words(key) if key != lowered else _SEPARATORS.split(lowered)
+    words = [word for word in words if word]
     if not words:
         return False
     joined = "".join(words)
@@ -284,20 +310,34 @@ def _looks_like_credential(value: str) -> bool:
     return _PLAIN_WORD.fullmatch(value) is None
 
 
-def _redact_auth_schemes(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        if not _looks_like_credential(match.group(2)):
-            return match.group()
-        return f"{match.group(1)} {REDACTED}"
-
-    return _AUTH_SCHEME.sub(replace, text)
+def _redact_auth_schemes(text: str, lowered: str) -> str:
+    """``Bearer <credential>`` / ``Basic ...`` / ``Token ...`` -> ``Bearer [REDACTED]``."""
+    candidates = sorted(
+        (match.start(), match.start(1), match.end(1))
+        for pattern in _AUTH_PATTERNS
+        for match in pattern.finditer(lowered)
+    )
+    out: list[str] = []
+    done = 0
+    for start, credential_start, credential_end in candidates:
+        if start < done or (start > 0 and _WORD_CHAR.match(text, start - 1)):
+            continue
+        if not _looks_like_credential(text[credential_start:credential_end]):
+            continue
+        out.append(text[done:start])
+        out.append(f"{text[start:credential_start].rstrip()} {REDACTED}")
+        done = credential_end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _key_before(text: str, stem_start: int) -> int:
     """Start of the key name that ends with the secret word at ``stem_start`` (<= 64 back)."""
     start = stem_start
     floor = max(0, stem_start - 64)
-    while start > floor and _KEY_CHAR.match(text, start - 1):
+    while start > floor and text[start - 1] in _KEY_CHARS:
         start -= 1
     return start
 
@@ -339,54 +379,64 @@ def _value_span(text: str, start: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _pair_name_is_secret(text: str, key_start: int) -> bool:
+def _pair_name_is_secret(text: str, key_start: int, memo: dict[str, bool]) -> bool:
     """True if a header-list entry ``{"name": <secret name>, "value": ...}`` precedes."""
-    window_start = max(0, key_start - _PAIR_WINDOW)
-    if key_start > 0 and text[key_start - 1] in "\"'":
-        key_start -= 1
-        if key_start > 0 and text[key_start - 1] == "\\":
-            key_start -= 1
-    lowered = text[window_start:key_start].lower()
-    for label in ("name", "key", "header", "field"):
-        found = lowered.rfind(label)
-        while found >= 0:  # bounded by the window
-            pair = _PAIR_NAME.fullmatch(text, window_start + found, key_start)
-            if pair is not None:
-                return is_secret_key(pair.group(1).strip())
-            found = lowered.rfind(label, 0, found)
-    return False
+    # Read backwards: reverse a bounded window and match the reversed shape at its start.
+    window = text[max(0, key_start - _PAIR_WINDOW) : key_start][::-1]
+    pair = _PAIR_NAME_REVERSED.match(window)
+    if pair is None:
+        return False
+    return _memo_secret(pair.group(1)[::-1].strip(), memo)
 
 
-def _redact_assignments(text: str) -> str:
+def _memo_secret(key: str, memo: dict[str, bool]) -> bool:
+    """:func:`is_secret_key`, remembered for the duration of one call (keys repeat)."""
+    known = memo.get(key)
+    if known is None:
+        known = memo[key] = is_secret_key(key)
+    return known
+
+
+def _redact_assignments(text: str, lowered: str) -> str:
     """Redact values of ``key=value`` / ``key: value`` / ``"key": "value"`` with secret keys."""
+    candidates = sorted(
+        (match.start(), match.end(), pattern is _VALUE_KEY)
+        for pattern in (*_ASSIGNMENT_PATTERNS, _VALUE_KEY)
+        for match in pattern.finditer(lowered)
+    )
     out: list[str] = []
     done = 0
-    pos = 0
-    while True:
-        match = _ASSIGNMENT.search(text, pos)
-        if match is None:
-            break
-        pos = match.end()
-        if match.start() < done:
+    memo: dict[str, bool] = {}
+    for stem_start, separator_end, is_value in candidates:
+        if stem_start < done:
             continue
-        key_start = _key_before(text, match.start())
-        key = text[key_start : match.end()].rstrip(":= \t\"'\\")
-        if key.lower() == "value":
-            secret = _pair_name_is_secret(text, key_start)
+        inside_name = stem_start > 0 and text[stem_start - 1] in _KEY_CHARS
+        if is_value:
+            if inside_name or not _pair_name_is_secret(text, stem_start, memo):
+                continue
         else:
-            secret = is_secret_key(key)
-        if not secret:
-            continue
-        span = _value_span(text, match.end())
+            key_start = _key_before(text, stem_start) if inside_name else stem_start
+            key = text[key_start:separator_end].rstrip(":= \t\"'\\")
+            if not _memo_secret(key, memo):  # a bare "key" is not secret
+                continue
+        span = _value_span(text, separator_end)
         if span is None:
             continue
         out.append(text[done : span[0]])
         out.append(REDACTED)
-        done = pos = span[1]
+        done = span[1]
     if not out:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def _lower(text: str) -> str:
+    """Lower-case ``text`` keeping every position (``str.lower`` may change the length)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return text.translate(_ASCII_LOWER)
 
 
 def redact_text(text: str) -> str:
@@ -401,13 +451,12 @@ def redact_text(text: str) -> str:
     text = mask_url_password(text)
     if "eyJ" in text:
         text = _redact_jwts(text)
-    lowered = text.lower()
-    if "bearer" in lowered or "basic" in lowered or "token" in lowered:
-        text = _redact_auth_schemes(text)
-    if ("=" in text or ":" in text) and (
-        any(stem in lowered for stem in _KEY_STEMS) or "value" in lowered
-    ):
-        text = _redact_assignments(text)
+    lowered = _lower(text)
+    if any(word in lowered for word in _AUTH_SCHEME_WORDS):
+        text = _redact_auth_schemes(text, lowered)
+        lowered = _lower(text)
+    if ("=" in text or ":" in text) and any(stem in lowered for stem in (*_KEY_STEMS, "value")):
+        text = _redact_assignments(text, lowered)
     return text
 
 

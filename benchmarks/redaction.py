@@ -1,0 +1,236 @@
+"""Throughput of secret scrubbing (``sessionerror.redact``), new versus the old implementation.
+
+    python benchmarks/redaction.py            # about 1-2 minutes
+    python benchmarks/redaction.py --quick    # 1 kB-1 MB only, old one at 1 kB
+
+Prints MB/s of ``redact({"body": payload})`` on hex, base64, JSON-ish and prose payloads of
+1 kB, 100 kB, 1 MB and 10 MB, side by side with the implementation before issue 8 (quadratic:
+it runs in a child process killed after ``--old-timeout`` seconds, and only up to 1 MB), then the
+time to record one error holding a 1 MB value through ``SessionErrorRepository.record`` on an
+in-memory SQLite database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import random
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+SIZES = {"1 kB": 1_000, "100 kB": 100_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
+KINDS = ("hex", "base64", "json", "prose")
+
+# -- payloads ---------------------------------------------------------------------------------
+
+_PROSE = (
+    "the upload of the file failed because the header row was missing and the parser stopped "
+    "at row 42 while the reviewer asked for a new token after the password reset the key "
+    "column had no value so Jira refused the ticket export please retry later or ask an admin"
+)
+_WORDS = _PROSE.split(" ")
+
+
+def payload(kind: str, size: int, seed: int = 8) -> str:
+    """A deterministic payload of ``kind`` and about ``size`` characters."""
+    rng = random.Random(seed)
+    if kind == "hex":
+        return rng.randbytes(size // 2 + 1).hex()[:size]
+    if kind == "base64":
+        return base64.b64encode(rng.randbytes(size * 3 // 4 + 3)).decode()[:size]
+    if kind == "json":
+        items = []
+        length = 0
+        while length < size:
+            item = {
+                "id": rng.getrandbits(32),
+                "key": f"OPS-{rng.randint(1, 9999)}",
+                "status": rng.choice(["open", "done", "blocked"]),
+                "url": f"https://jira.example.test/rest/api/2/issue/{rng.getrandbits(20)}",
+                "fields": {"summary": " ".join(rng.choices(_WORDS, k=8)), "value": 3},
+                "token_type": "Bearer",
+            }
+            text = json.dumps(item)
+            items.append(text)
+            length += len(text) + 2
+        return ("[" + ", ".join(items) + "]")[:size]
+    if kind == "prose":
+        words = []
+        length = 0
+        while length < size:
+            word = rng.choice(_WORDS)
+            words.append(word)
+            length += len(word) + 1
+        return " ".join(words)[:size]
+    raise ValueError(f"unknown payload kind {kind!r}: expected one of {', '.join(KINDS)}")
+
+
+# -- the implementation before issue 8, for comparison (kept verbatim from the project) -------
+
+_OLD_SECRET_KEY = re.compile(
+    r"(^|_)(authorization|proxy_authorization|cookie|set_cookie|password|passwd|pwd|secret|"
+    r"client_secret|token|access_token|refresh_token|id_token|auth_token|api_key|apikey|"
+    r"x_api_key|private_key|credentials?|session_key|signature)($|_)"
+)
+_OLD_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?=@)"
+)
+_OLD_QUERY_PASSWORD = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd)=)(?P<pw>[^&#\s]+)")
+_OLD_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]+=*")
+_OLD_INLINE_SECRET = re.compile(
+    r"(?i)(?P<key>\b(?:password|passwd|pwd|secret|client_secret|token|access_token|"
+    r"refresh_token|api[_-]?key|x-api-key|authorization|cookie)\b[\"']?\s*[:=]\s*[\"']?)"
+    r"(?P<value>[^\s\"'&,;}]+)"
+)
+
+
+def _old_redact_text(text: str) -> str:
+    text = _OLD_URL_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    text = _OLD_QUERY_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+    text = _OLD_AUTH_SCHEME.sub(lambda m: f"{m.group(1)} [REDACTED]", text)
+    return _OLD_INLINE_SECRET.sub(lambda m: m.group("key") + "[REDACTED]", text)
+
+
+def old_redact(value: Any) -> Any:
+    """The recursive, quadratic redact() of the project before issue 8."""
+    if isinstance(value, Mapping):
+        return {
+            key: (
+                "[REDACTED]"
+                if isinstance(key, str)
+                and _OLD_SECRET_KEY.search(re.sub(r"[\s\-]+", "_", key.strip().lower()))
+                and item not in (None, "")
+                else old_redact(item)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [old_redact(item) for item in value]
+    if isinstance(value, str):
+        return _old_redact_text(value)
+    return value
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+def seconds_per_call(function: Callable[[], object], budget: float = 0.3) -> float:
+    """Best time of one call, repeating small calls until ``budget`` seconds have passed."""
+    best = float("inf")
+    spent = 0.0
+    runs = 0
+    while runs < 3 or (spent < budget and runs < 1000):
+        start = time.perf_counter()
+        function()
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        spent += elapsed
+        runs += 1
+    return best
+
+
+def old_in_child(kind: str, size: int, timeout: float) -> float | None:
+    """Seconds the old redact takes on the payload, in a child process; None on timeout."""
+    command = [sys.executable, __file__, "--old-worker", kind, str(size)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired:
+        return None
+    return float(done.stdout.strip())
+
+
+def record_seconds(kind: str, size: int) -> float:
+    """Seconds to record one error whose technical_details hold a ``size`` payload (SQLite)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from sessionerror.models import Base, WorkflowSession
+    from sessionerror.repository import SessionErrorRepository
+
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    body = payload(kind, size)
+    best = float("inf")
+    with Session(engine) as db:
+        session = WorkflowSession(name="bench")
+        db.add(session)
+        db.flush()
+        repository = SessionErrorRepository(db)
+        for _ in range(3):
+            start = time.perf_counter()
+            repository.record(
+                session_id=session.id,
+                category="temporary",
+                severity="warning",
+                stage="jira_export",
+                user_message="Jira answered with an error",
+                recovery_actions=["Retry later"],
+                technical_details={"response_body": body},
+            )
+            best = min(best, time.perf_counter() - start)
+            db.rollback()
+            session = WorkflowSession(name="bench")
+            db.add(session)
+            db.flush()
+    engine.dispose()
+    return best
+
+
+def _mb_per_s(size: int, seconds: float | None) -> str:
+    return "—" if seconds is None else f"{size / seconds / 1e6:,.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the throughput table and the record timings."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="up to 1 MB; old code at 1 kB only")
+    parser.add_argument("--old-timeout", type=float, default=30.0, help="seconds per old run")
+    parser.add_argument("--old-worker", nargs=2, metavar=("KIND", "SIZE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.old_worker:
+        kind, size = args.old_worker[0], int(args.old_worker[1])
+        body = {"body": payload(kind, size)}
+        print(seconds_per_call(lambda: old_redact(body), budget=0.2))
+        return 0
+
+    from sessionerror.redaction import redact
+
+    sizes = {k: v for k, v in SIZES.items() if not args.quick or v <= 1_000_000}
+    old_limit = 1_000 if args.quick else 1_000_000
+    print(
+        f"redact(): MB/s (higher is better); old = before issue 8, killed after "
+        f"{args.old_timeout:.0f} s, run up to {old_limit:,} characters"
+    )
+    print(f"| payload | {' | '.join(f'{s} new | {s} old' for s in sizes)} |")
+    print(f"| --- | {' | '.join('--: | --:' for _ in sizes)} |")
+    for kind in KINDS:
+        cells = []
+        for size in sizes.values():
+            body = {"body": payload(kind, size)}
+            new = seconds_per_call(lambda body=body: redact(body))
+            if size <= old_limit:
+                old = old_in_child(kind, size, args.old_timeout)
+                old_cell = (
+                    _mb_per_s(size, old) if old is not None else f"> {args.old_timeout:.0f} s"
+                )
+            else:
+                old_cell = "not run"
+            cells.append(f"{_mb_per_s(size, new)} | {old_cell}")
+        print(f"| {kind} | {' | '.join(cells)} |")
+    print()
+    print(
+        "SessionErrorRepository.record() of one error with a 1 MB technical_details value "
+        "(SQLite in memory, best of 3):"
+    )
+    for kind in KINDS:
+        print(f"- {kind}: {record_seconds(kind, 1_000_000) * 1000:,.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
