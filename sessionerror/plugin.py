@@ -187,8 +187,9 @@ def _explicit_setting_failure(
         )
     if settings.is_explicit("backend") and settings.backends == ("postgresql",):
         return (
-            f"--sessionerror-backend / SESSIONERROR_BACKEND is postgresql, but {problem} "
-            "Or run with --sessionerror-backend sqlite (or all, which skips PostgreSQL tests)."
+            f"--sessionerror-backend / SESSIONERROR_BACKEND is postgresql, but "
+            f"{problem.rstrip().rstrip('.')}. Or run with --sessionerror-backend sqlite (or all, "
+            "which skips PostgreSQL tests)."
         )
     return None
 

@@ -154,6 +154,7 @@ def test_require_postgres_fails_instead_of_skipping(
     pytester: pytest.Pytester, run_pytest: RunPytest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(PG_TEST)
+    no_docker_engine(monkeypatch)
     common = ("--sessionerror-backend", "postgresql", "--sessionerror-no-local-postgres")
     result = run_pytest(*common, "--sessionerror-require-postgres")
     assert_short_error(result, "PostgreSQL unavailable")
