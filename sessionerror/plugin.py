@@ -115,6 +115,18 @@ def pytest_configure(config: pytest.Config) -> None:
         state.worker = str(workerinput.get("workerid", "main"))
     config.stash[state_key] = state
     config.add_cleanup(lambda: _run_cleanups(state))
+    settings = state.config
+    if (
+        settings.reuse_schema
+        and "sqlite" in settings.backends
+        and settings.sqlite_path == "file"
+        and not config.pluginmanager.hasplugin("cacheprovider")
+    ):
+        raise pytest.UsageError(
+            "sessionerror: --sessionerror-reuse-schema / SESSIONERROR_REUSE_SCHEMA keeps the "
+            "SQLite database in pytest's cache, which is disabled (-p no:cacheprovider): "
+            "enable the cache, or unset reuse-schema"
+        )
     if state.config.require_postgres:
         config.pluginmanager.register(_RequirePostgresHooks(), "sessionerror-require-postgres")
     if not state.config.wants_postgres:

@@ -134,3 +134,12 @@ def test_url_whose_role_may_not_create_databases(
         "SESSIONERROR_POSTGRES_URL",
     )
     assert f"{role_without_createdb}:***@" in line
+
+
+def test_reuse_schema_without_the_cache_it_needs(run: Run) -> None:
+    assert_fails_naming(
+        run("-p", "no:cacheprovider", "--sessionerror-reuse-schema"),
+        "--sessionerror-reuse-schema",
+        "-p no:cacheprovider",
+        "enable the cache",
+    )
