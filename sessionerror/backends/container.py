@@ -22,7 +22,7 @@ import socket
 import time
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -304,17 +304,6 @@ def _published_port(container: Any) -> int:
     raise ContainerFailure(f"Docker published no port for 5432 on {_LOOPBACK} ({bindings!r})")
 
 
-@contextlib.contextmanager
-def _quiet_socket_warnings() -> Iterator[None]:
-    # The docker client leaks its socket when the engine does not answer.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            yield
-        finally:
-            gc.collect()
-
-
 def _create(image: str, password: str) -> Any:
     try:
         container_class = _import_postgres_container()
@@ -324,7 +313,10 @@ def _create(image: str, password: str) -> Any:
         ) from None
     from docker.errors import DockerException
 
-    with _quiet_socket_warnings():
+    with warnings.catch_warnings():
+        # The docker client leaks its socket when the engine does not answer: collect it here,
+        # where its ResourceWarning is ignored, not during some later test under -W error.
+        warnings.simplefilter("ignore", ResourceWarning)
         try:
             return container_class(
                 image, username=_USER, password=password, dbname="postgres", driver="psycopg2"
@@ -336,6 +328,7 @@ def _create(image: str, password: str) -> Any:
                 "(e.g. dockerd) or point DOCKER_HOST at it, or set "
                 "SESSIONERROR_POSTGRES_URL"
             )
+        gc.collect()
     raise DockerUnavailable(reason)
 
 
