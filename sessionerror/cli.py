@@ -236,18 +236,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sessionerror: error: {line}", file=sys.stderr, flush=True)
         return code
 
-    command = "sessionerror"
+    command = "the command"
     with interrupt_on_signals():
         try:
             args = build_parser().parse_args(arguments)
-            command = f"sessionerror {args.command}"
+            command = args.command
             return _run(args)
         except SystemExit as exc:  # --help
             return EXIT_OK if exc.code is None else exc.code if isinstance(exc.code, int) else 2
         except Interrupted as exc:
             name = signal.Signals(exc.signum).name
             print(
-                f"{command}: interrupted by {name}; stopped, nothing was written",
+                f"sessionerror: {command} interrupted by {name}; stopped, nothing was written",
                 file=sys.stderr,
                 flush=True,
             )
@@ -258,13 +258,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _failure(exc: Exception, command: str, fail: Callable[[str], int]) -> int:
     """The one line (and exit code 2) for an error a user can cause; anything else re-raised."""
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
     from .check import DatabaseUnavailableError
     from .export import ExportError
 
     if isinstance(exc, UsageError | DatabaseUnavailableError | ExportError):
         return fail(str(exc))
+    if isinstance(exc, OperationalError | InterfaceError | sqlite3.OperationalError):
+        return fail(
+            f"{command} stopped on a database error: {_one_line(exc)}; nothing was written. "
+            "Fix: check that the database is up, reachable and has free space, then run it again"
+        )
     if isinstance(exc, SQLAlchemyError | sqlite3.Error):
         return fail(
             f"{command} stopped on a database error: {_one_line(exc)}; nothing was written. "

@@ -298,6 +298,8 @@ def test_missing_columns(places: Places, capsys: pytest.CaptureFixture[str]) -> 
     assert_nothing_written(places)
 
 
+@pytest.mark.postgresql
+@pytest.mark.parametrize("sessionerror_backend", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("command", ["check", "summary"])
 def test_password_of_a_working_url_is_never_printed(
     sessionerror_empty_database_url: str,
@@ -307,8 +309,6 @@ def test_password_of_a_working_url_is_never_printed(
 ) -> None:
     from sqlalchemy.engine import make_url
 
-    if sessionerror_backend != "postgresql":
-        pytest.skip("SQLite URLs carry no password")
     Base.metadata.create_all(engine := create_engine(sessionerror_empty_database_url))
     engine.dispose()
     # The test server trusts local connections: any password is accepted, so it is printed

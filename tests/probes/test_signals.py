@@ -65,7 +65,7 @@ def _interrupt_export(url: str, target: Path, signum: int, *, replace: bool = Fa
     assert process.returncode == expected, err
     assert "Traceback" not in out + err
     assert err.strip().splitlines()[-1] == (
-        f"sessionerror export: interrupted by {signal.Signals(signum).name}; "
+        f"sessionerror: export interrupted by {signal.Signals(signum).name}; "
         "stopped, nothing was written"
     )
     assert out == ""
@@ -101,3 +101,54 @@ def test_signal_handlers_are_restored_after_main(capsys: pytest.CaptureFixture[s
     assert main(["summary", "--db", ""]) == 2
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     capsys.readouterr()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("sessionerror_backend", ["postgresql"], indirect=True)
+def test_connection_killed_mid_export_is_one_line_and_leaves_nothing(
+    big_database_url: str, sessionerror_backend: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "errors.db"
+    argv = ["export", "--db", big_database_url, "--to", str(target), "--batch-size", "200"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sessionerror", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    admin = create_engine(big_database_url)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            partials = list(out_dir.glob(".errors.db.*.partial"))
+            if partials and partials[0].stat().st_size > 256 * 1024:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "the export finished before its connection was killed"
+        with admin.connect() as conn:  # what a DBA or a failover does to a running export
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": make_url(big_database_url).database},
+            ).scalar_one()
+        assert killed >= 1
+        out, err = process.communicate(timeout=60)
+    finally:
+        admin.dispose()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 2, err
+    assert "Traceback" not in out + err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("sessionerror: error: export stopped on a database error")
+    assert "OperationalError" in last and "nothing was written" in last
+    assert "Fix: check that the database is up" in last
+    assert list(out_dir.iterdir()) == []
