@@ -313,15 +313,16 @@ def test_password_of_a_working_url_is_never_printed(
     engine.dispose()
     # The test server trusts local connections: any password is accepted, so it is printed
     # nowhere only if the output masks it.
-    url = make_url(sessionerror_empty_database_url).set(password=PW)
-    for extra in ([], ["--json"]):
-        code, out, err = run(
-            [command, "--db", url.render_as_string(hide_password=False), *extra], capsys
-        )
-        assert code == 0, out + err
-        assert PW not in out + err
-        if command == "check":
-            assert "***" in out
+    base = make_url(sessionerror_empty_database_url)
+    in_userinfo = base.set(password=PW).render_as_string(hide_password=False)
+    in_query = base.update_query_dict({"password": PW}).render_as_string(hide_password=False)
+    for url in (in_userinfo, in_query):
+        for extra in ([], ["--json"]):
+            code, out, err = run([command, "--db", url, *extra], capsys)
+            assert code == 0, out + err
+            assert PW not in out + err
+            if command == "check":
+                assert "***" in out
 
 
 # -- the real console script -----------------------------------------------------------------
