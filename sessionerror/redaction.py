@@ -90,8 +90,11 @@ _B64URL_RUN = re.compile(r"[A-Za-z0-9_\-]*+")
 # Every repeat is bounded, so each candidate costs a bounded number of steps.
 _ASSIGNMENT_REST = r"[a-z0-9_.\-]{0,48}(?:\\?[\"'])?[ \t]{0,8}[:=]"
 _ASSIGNMENT_PATTERNS = tuple(re.compile(stem + _ASSIGNMENT_REST) for stem in _KEY_STEMS)
+_KEY_INDEX = _KEY_STEMS.index("key")
 # "value" of a header-list entry: decided by the name just before it.
 _VALUE_KEY = re.compile(r"value(?:\\?[\"'])?[ \t]{0,8}[:=]")
+_ALL_ASSIGNMENT_PATTERNS = (*_ASSIGNMENT_PATTERNS, _VALUE_KEY)
+_VALUE_INDEX = len(_ASSIGNMENT_PATTERNS)
 _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
 # In a header list written as text: ..."name": "X-Api-Key", "value": ... just before "value",
@@ -400,20 +403,22 @@ def _memo_secret(key: str, memo: dict[str, bool]) -> bool:
 def _redact_assignments(text: str, lowered: str) -> str:
     """Redact values of ``key=value`` / ``key: value`` / ``"key": "value"`` with secret keys."""
     candidates = sorted(
-        (match.start(), match.end(), pattern is _VALUE_KEY)
-        for pattern in (*_ASSIGNMENT_PATTERNS, _VALUE_KEY)
+        (match.start(), match.end(), index)
+        for index, pattern in enumerate(_ALL_ASSIGNMENT_PATTERNS)
         for match in pattern.finditer(lowered)
     )
     out: list[str] = []
     done = 0
     memo: dict[str, bool] = {}
-    for stem_start, separator_end, is_value in candidates:
+    for stem_start, separator_end, index in candidates:
         if stem_start < done:
             continue
         inside_name = stem_start > 0 and text[stem_start - 1] in _KEY_CHARS
-        if is_value:
+        if index == _VALUE_INDEX:
             if inside_name or not _pair_name_is_secret(text, stem_start, memo):
                 continue
+        elif index == _KEY_INDEX and not inside_name:
+            continue  # a name starting with "key" is secret only through another secret word
         else:
             key_start = _key_before(text, stem_start) if inside_name else stem_start
             key = text[key_start:separator_end].rstrip(":= \t\"'\\")
