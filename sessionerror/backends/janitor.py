@@ -38,6 +38,7 @@ __all__ = [
     "DatabaseJanitor",
     "KeptDatabase",
     "kept_lock_key",
+    "kept_owner_tag",
     "parse_marker",
 ]
 
@@ -72,6 +73,11 @@ def parse_marker(comment: str | None) -> tuple[str, int] | None:
     if match is None:
         return None
     return match.group("host"), int(match.group("pid"))
+
+
+def kept_owner_tag(user: str, project: str) -> str:
+    """The owner part of kept database names: 8 hex digits of the role and the project."""
+    return hashlib.sha256(f"{user}\0{project}".encode()).hexdigest()[:8]
 
 
 def kept_lock_key(name: str) -> int:
@@ -360,8 +366,7 @@ class DatabaseJanitor:
         if not re.fullmatch(r"[0-9a-f]{8,32}", fingerprint):
             raise ValueError(f"fingerprint must be 8-32 hex digits, got {fingerprint!r}")
         user = connection.execute(text("SELECT current_user")).scalar_one()
-        owner = hashlib.sha256(f"{user}\0{project}".encode()).hexdigest()[:8]
-        return f"{KEEP_PREFIX}{owner}_{self.worker}_{fingerprint[:16]}"
+        return f"{KEEP_PREFIX}{kept_owner_tag(user, project)}_{self.worker}_{fingerprint[:16]}"
 
     def keep(self, fingerprint: str, *, project: str = "") -> KeptDatabase | None:
         """Take this run's kept database for a schema, or ``None`` when another run holds it.

@@ -249,22 +249,24 @@ def test_reuse_schema_skips_rebuild_until_the_schema_changes(
     run_pytest(*args).assert_outcomes(passed=1)
     assert calls.read_text() == "xx", "a changed schema must be rebuilt"
     if backend == "postgresql":
-        _drop_kept_databases(server_url)
+        _drop_kept_databases(server_url, str(pytester.path))
 
 
-def _drop_kept_databases(server_url: str) -> None:
+def _drop_kept_databases(server_url: str, project: str) -> None:
     from sqlalchemy import create_engine, text
 
-    from sessionerror.backends.janitor import KEEP_MARKER
+    from sessionerror.backends.janitor import KEEP_MARKER, KEEP_PREFIX, kept_owner_tag
 
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
+        user = connection.execute(text("SELECT current_user")).scalar_one()
+        # Only this project's kept databases: concurrent runs keep their own meanwhile.
         kept = connection.execute(
             text(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'sessionerror\\_keep\\_%' "
+                "SELECT datname FROM pg_database WHERE starts_with(datname, :prefix) "
                 "AND shobj_description(oid, 'pg_database') = :marker"
             ),
-            {"marker": KEEP_MARKER},
+            {"prefix": f"{KEEP_PREFIX}{kept_owner_tag(user, project)}_", "marker": KEEP_MARKER},
         ).scalars()
         names = list(kept)
         assert len(names) == 1, f"the stale kept database must be gone: {names}"
