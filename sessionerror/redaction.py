@@ -93,19 +93,16 @@ _ASSIGNMENT_PATTERNS = tuple(re.compile(stem + _ASSIGNMENT_REST) for stem in _KE
 _KEY_INDEX = _KEY_STEMS.index("key")
 # "value" of a header-list entry: decided by the name just before it.
 _VALUE_KEY = re.compile(r"value(?:\\?[\"'])?[ \t]{0,8}[:=]")
-_ALL_ASSIGNMENT_PATTERNS = (*_ASSIGNMENT_PATTERNS, _VALUE_KEY)
+_ALL_ASSIGNMENT_PATTERNS = (
+    *zip(_KEY_STEMS, _ASSIGNMENT_PATTERNS, strict=True),
+    ("value", _VALUE_KEY),
+)
 _VALUE_INDEX = len(_ASSIGNMENT_PATTERNS)
 _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
-# In a header list written as text: ..."name": "X-Api-Key", "value": ... just before "value",
-# matched on the reversed text (so it is anchored where "value" starts).
-_PAIR_NAME_REVERSED = re.compile(
-    r"(?i)(?:[\"']\\?)?[ \t\r\n]{0,8}+[,;&][ \t]{0,8}+(?:[\"']\\?)?"
-    r"([A-Za-z0-9_.\- ]{1,64}?)(?:[\"']\\?)?[ \t]{0,8}+[:=][ \t]{0,8}+(?:[\"']\\?)?"
-    r"(?:eman|yek|redaeh|dleif)(?![A-Za-z0-9_])"
-)
+# Labels of the name in a header-list entry: {"name"|"key"|"header"|"field": ..., "value": ...}.
+_PAIR_LABELS = ("name", "key", "header", "field")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
-_PAIR_WINDOW = 160
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 _HEADER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _PEM_BEGIN = "-----BEGIN "
@@ -317,7 +314,8 @@ def _redact_auth_schemes(text: str, lowered: str) -> str:
     """``Bearer <credential>`` / ``Basic ...`` / ``Token ...`` -> ``Bearer [REDACTED]``."""
     candidates = sorted(
         (match.start(), match.start(1), match.end(1))
-        for pattern in _AUTH_PATTERNS
+        for word, pattern in zip(_AUTH_SCHEME_WORDS, _AUTH_PATTERNS, strict=True)
+        if word in lowered
         for match in pattern.finditer(lowered)
     )
     out: list[str] = []
@@ -382,14 +380,31 @@ def _value_span(text: str, start: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _pair_name_is_secret(text: str, key_start: int, memo: dict[str, bool]) -> bool:
-    """True if a header-list entry ``{"name": <secret name>, "value": ...}`` precedes."""
-    # Read backwards: reverse a bounded window and match the reversed shape at its start.
-    window = text[max(0, key_start - _PAIR_WINDOW) : key_start][::-1]
-    pair = _PAIR_NAME_REVERSED.match(window)
-    if pair is None:
+def _pair_name_is_secret(text: str, lowered: str, key_start: int, memo: dict[str, bool]) -> bool:
+    """True if a header-list entry ``{"name": <secret name>, "value": ...}`` precedes.
+
+    Reads backwards from ``value`` with bounded steps: ``<label> : <name> , value``.
+    """
+    end = key_start
+    if end and text[end - 1] in "\"'":
+        end -= 1
+        if end and text[end - 1] == "\\":
+            end -= 1
+    comma = len(text[max(0, end - 8) : end].rstrip(" \t\r\n"))
+    comma += max(0, end - 8) - 1
+    if comma < 0 or text[comma] not in ",;&":
         return False
-    return _memo_secret(pair.group(1)[::-1].strip(), memo)
+    floor = max(0, comma - 80)
+    separator = max(lowered.rfind(":", floor, comma), lowered.rfind("=", floor, comma))
+    if separator < 0:
+        return False
+    name = text[separator + 1 : comma].strip(" \t\"'\\")
+    if not name or _HEADER_NAME.fullmatch(name) is None:
+        return False
+    label = lowered[max(0, separator - 16) : separator].rstrip(" \t\"'\\")
+    if not label.endswith(_PAIR_LABELS):
+        return False
+    return _memo_secret(name, memo)
 
 
 def _memo_secret(key: str, memo: dict[str, bool]) -> bool:
@@ -404,7 +419,8 @@ def _redact_assignments(text: str, lowered: str) -> str:
     """Redact values of ``key=value`` / ``key: value`` / ``"key": "value"`` with secret keys."""
     candidates = sorted(
         (match.start(), match.end(), index)
-        for index, pattern in enumerate(_ALL_ASSIGNMENT_PATTERNS)
+        for index, (stem, pattern) in enumerate(_ALL_ASSIGNMENT_PATTERNS)
+        if stem in lowered
         for match in pattern.finditer(lowered)
     )
     out: list[str] = []
@@ -415,7 +431,7 @@ def _redact_assignments(text: str, lowered: str) -> str:
             continue
         inside_name = stem_start > 0 and text[stem_start - 1] in _KEY_CHARS
         if index == _VALUE_INDEX:
-            if inside_name or not _pair_name_is_secret(text, stem_start, memo):
+            if inside_name or not _pair_name_is_secret(text, lowered, stem_start, memo):
                 continue
         elif index == _KEY_INDEX and not inside_name:
             continue  # a name starting with "key" is secret only through another secret word
@@ -457,10 +473,10 @@ def redact_text(text: str) -> str:
     if "eyJ" in text:
         text = _redact_jwts(text)
     lowered = _lower(text)
-    if any(word in lowered for word in _AUTH_SCHEME_WORDS):
-        text = _redact_auth_schemes(text, lowered)
-        lowered = _lower(text)
-    if ("=" in text or ":" in text) and any(stem in lowered for stem in (*_KEY_STEMS, "value")):
+    scrubbed = _redact_auth_schemes(text, lowered)  # each pass checks its own words first
+    if scrubbed is not text:
+        text, lowered = scrubbed, _lower(scrubbed)
+    if "=" in text or ":" in text:
         text = _redact_assignments(text, lowered)
     return text
 
