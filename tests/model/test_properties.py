@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sessionerror.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import SessionError
-from sessionerror.redaction import REDACTED, redact
+from sessionerror.redaction import REDACTED, redact, redact_text
 
 from .conftest import Parents, count_errors
 
@@ -133,10 +133,12 @@ def _check_one(db: Session, parents: Parents, fields: dict[str, Any]) -> None:
         assert row["error_category"] == _expected_enum(ErrorCategory, fields["error_category"])
         assert row["severity"] == _expected_enum(ErrorSeverity, fields["severity"])
         assert row["operation_stage"] == OperationStage(fields["operation_stage"]).value
-        assert row["user_message"] == fields["user_message"]
-        assert row["recovery_actions"] == _jsonish(fields["recovery_actions"])
+        # Every text field is stored with secret forms scrubbed, and otherwise as given.
+        assert row["user_message"] == redact_text(fields["user_message"])
+        assert row["recovery_actions"] == _jsonish(redact(fields["recovery_actions"]))
         assert row["technical_details"] == _jsonish(redact(fields["technical_details"]))
-        assert row["error_code"] == fields["error_code"]
+        code = fields["error_code"]
+        assert row["error_code"] == (None if code is None else redact_text(code)[:64])
         assert row["created_at"].tzinfo is not None
         for key in ("password",):
             if fields["technical_details"].get(key):
