@@ -258,6 +258,17 @@ def _log_tail(container: Any) -> list[str]:
     return lines[-_LOG_TAIL_LINES:]
 
 
+def _psql_missing(wrapped: Any, exit_code: int | None, output: bytes | None) -> bool:
+    """True if exec could not find psql in a container that still runs.
+
+    An exec into a container that is just exiting fails with 126 too: that is not "no psql".
+    """
+    if exit_code not in (126, 127) or b"not found" not in (output or b""):
+        return False
+    wrapped.reload()
+    return bool(wrapped.status == "running")
+
+
 def _wait_until_ready(container: Any, password: str, timeout: float) -> None:
     """Poll ``psql -c 'select version()'`` inside the container, as testcontainers does.
 
@@ -266,6 +277,8 @@ def _wait_until_ready(container: Any, password: str, timeout: float) -> None:
     wrapped = container.get_wrapped_container()
     command = ["psql", "--username", _USER, "--dbname", "postgres", "--host", _LOOPBACK]
     command += ["--no-psqlrc", "--quiet", "-c", "select version();"]
+    from docker.errors import APIError
+
     deadline = time.monotonic() + timeout
     while True:
         wrapped.reload()
@@ -276,20 +289,25 @@ def _wait_until_ready(container: Any, password: str, timeout: float) -> None:
                 "its log ends with",
                 _log_tail(container),
             )
-        # The password goes in the environment, not on a command line.
-        result = wrapped.exec_run(command, environment={"PGPASSWORD": password})
-        if result.exit_code == 0:
-            return
-        if result.exit_code in (126, 127):
-            raise ContainerFailure(
-                f"the image has no usable psql (exit {result.exit_code}); the kit waits with psql "
-                f"inside the container like testcontainers: use a postgres image or {LOCAL_IMAGE}"
-            )
         if time.monotonic() > deadline:
             raise ContainerFailure(
                 f"PostgreSQL in container {wrapped.short_id} was not ready within {timeout:g}s; "
                 "its log ends with",
                 _log_tail(container),
+            )
+        try:
+            # The password goes in the environment, not on a command line.
+            result = wrapped.exec_run(command, environment={"PGPASSWORD": password})
+        except APIError as exc:
+            if exc.status_code != 409:
+                raise
+            result = None  # not running (any more): the next round reports the exit
+        if result is not None and result.exit_code == 0:
+            return
+        if result is not None and _psql_missing(wrapped, result.exit_code, result.output):
+            raise ContainerFailure(
+                f"image has no psql, which the kit (like testcontainers) runs inside the container "
+                f"to wait for PostgreSQL: use a postgres image or {LOCAL_IMAGE}"
             )
         time.sleep(0.1)
 
@@ -365,7 +383,7 @@ def start_postgres_container(
     for attempt in range(1, attempts + 1):
         password = secrets.token_hex(16)
         container = _create(image, password)
-        from docker.errors import APIError
+        from docker.errors import APIError, DockerException
 
         docker_container_class = _import_docker_container()
         client = container.get_docker_client().client
@@ -403,8 +421,14 @@ def start_postgres_container(
                 raise ContainerFailure(
                     f"could not start {image!r} ({_one_line(exc)}){_ryuk_hint()}"
                 ) from None
-            _wait_until_ready(container, password, startup_timeout)
-            port = _published_port(container)
+            try:
+                _wait_until_ready(container, password, startup_timeout)
+                port = _published_port(container)
+            except DockerException as exc:
+                raise ContainerFailure(
+                    f"the Docker engine failed while {image!r} started ({_one_line(exc)})",
+                    _log_tail(container),
+                ) from None
             url = normalise_postgres_url(
                 f"postgresql://{_USER}:{password}@{_LOOPBACK}:{port}/postgres"
             )

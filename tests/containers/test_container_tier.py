@@ -331,6 +331,18 @@ def test_container_never_ready_times_out_with_its_log_tail(
     assert info.value.log_tail == ["still thinking"]
 
 
+def test_image_without_psql_is_named(docker_client: Any, kit_image: str) -> None:
+    tag = f"sessionerror-test/no-psql:{uuid.uuid4().hex[:8]}"
+    dockerfile = f"FROM {kit_image}\nRUN rm /usr/bin/psql /usr/lib/postgresql/15/bin/psql\n"
+    docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
+    try:
+        with pytest.raises(ContainerFailure) as info:
+            start_postgres_container(tag)
+    finally:
+        docker_client.images.remove(tag, force=True)
+    assert info.value.reason.startswith("image has no psql, which the kit (like testcontainers)")
+
+
 def test_port_already_taken_is_one_line(kit_image: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
