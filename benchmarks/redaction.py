@@ -190,7 +190,10 @@ def record_seconds(kind: str, size: int) -> tuple[float, float]:
 
 
 def _mb_per_s(size: int, seconds: float | None) -> str:
-    return "—" if seconds is None else f"{size / seconds / 1e6:,.1f}"
+    if seconds is None:
+        return "—"
+    rate = size / seconds / 1e6
+    return f"{rate:,.1f}" if rate >= 1 else f"{rate:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
