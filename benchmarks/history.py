@@ -1,7 +1,7 @@
 """History benchmark: factory throughput and per-session query latency on SQLite and PostgreSQL.
 
 For each backend (a temporary SQLite file, and a fresh PostgreSQL database created and dropped
-with :class:`~sessionerror.backends.janitor.DatabaseJanitor`) it measures
+with :class:`~sessionerror.testdb.postgres.janitor.DatabaseJanitor`) it measures
 
 1. objects per second of ``SessionErrorFactory()`` (one parent session per error), of
    ``SessionErrorFactory.create_batch(n, session=parent)`` and of ``bulk_create_history``
@@ -44,11 +44,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session
 
-from sessionerror.backends.janitor import DatabaseJanitor
-from sessionerror.backends.postgres import mask_postgres_url
-from sessionerror.backends.sqlite import create_sqlite_engine
-from sessionerror.binding import bind_session
-from sessionerror.enums import ErrorCategory
 from sessionerror.factories import (
     SessionErrorFactory,
     WorkflowSessionFactory,
@@ -56,6 +51,11 @@ from sessionerror.factories import (
     seed_factories,
 )
 from sessionerror.models import Base, SessionError, WorkflowSession
+from sessionerror.models.binding import bind_session
+from sessionerror.models.enums import ErrorCategory
+from sessionerror.testdb.postgres.janitor import DatabaseJanitor
+from sessionerror.testdb.postgres.provider import mask_postgres_url
+from sessionerror.testdb.sqlite import create_sqlite_engine
 
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 HERE = Path(__file__).resolve().parent

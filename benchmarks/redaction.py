@@ -157,7 +157,7 @@ def record_seconds(kind: str, size: int) -> tuple[float, float]:
     from sqlalchemy.orm import Session
 
     from sessionerror.models import Base, WorkflowSession
-    from sessionerror.repository import SessionErrorRepository
+    from sessionerror.runtime.repository import SessionErrorRepository
 
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(*seconds_per_call(lambda: old_redact(body), budget=0.2, min_runs=1))
         return 0
 
-    from sessionerror.redaction import redact
+    from sessionerror.models.redaction import redact
 
     sizes = {k: v for k, v in SIZES.items() if not args.quick or v <= 1_000_000}
     old_limit = 1_000 if args.quick else 1_000_000

@@ -9,12 +9,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .audit import AUDIT, audit_resolution_attempt, audit_user_action
-    from .binding import bind_session, current_session
-    from .check import assert_contract, run_checks
-    from .datasets import available_datasets, load_dataset
-    from .enums import ErrorCategory, ErrorSeverity, OperationStage
-    from .errors import (
+    from sessionerror.check.api import assert_contract, run_checks
+    from sessionerror.datasets import available_datasets, load_dataset
+    from sessionerror.errors import (
         BackendUnavailableError,
         ErrorDataValidationError,
         NoSessionBoundError,
@@ -23,7 +20,11 @@ if TYPE_CHECKING:
         StorageTimeoutError,
         StorageUnavailableError,
     )
-    from .models import (
+    from sessionerror.models.audit import AUDIT, audit_resolution_attempt, audit_user_action
+    from sessionerror.models.binding import bind_session, current_session
+    from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+    from sessionerror.models.redaction import mask_url_password, redact
+    from sessionerror.models.session_error import (
         Base,
         SessionError,
         SessionErrorMixin,
@@ -31,21 +32,20 @@ if TYPE_CHECKING:
         UploadedFile,
         WorkflowSession,
     )
-    from .redaction import mask_url_password, redact
-    from .repository import SessionErrorRepository
-    from .retention import purge_expired_sessions
+    from sessionerror.runtime.repository import SessionErrorRepository
+    from sessionerror.runtime.retention import purge_expired_sessions
 
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "AUDIT": "audit",
-    "audit_resolution_attempt": "audit",
-    "audit_user_action": "audit",
-    "bind_session": "binding",
-    "current_session": "binding",
-    "ErrorCategory": "enums",
-    "ErrorSeverity": "enums",
-    "OperationStage": "enums",
+    "AUDIT": "models.audit",
+    "audit_resolution_attempt": "models.audit",
+    "audit_user_action": "models.audit",
+    "bind_session": "models.binding",
+    "current_session": "models.binding",
+    "ErrorCategory": "models.enums",
+    "ErrorSeverity": "models.enums",
+    "OperationStage": "models.enums",
     "BackendUnavailableError": "errors",
     "ErrorDataValidationError": "errors",
     "NoSessionBoundError": "errors",
@@ -53,20 +53,20 @@ _EXPORTS: dict[str, str] = {
     "StorageError": "errors",
     "StorageTimeoutError": "errors",
     "StorageUnavailableError": "errors",
-    "Base": "models",
-    "SessionError": "models",
-    "SessionErrorMixin": "models",
-    "Ticket": "models",
-    "UploadedFile": "models",
-    "WorkflowSession": "models",
-    "mask_url_password": "redaction",
-    "redact": "redaction",
-    "assert_contract": "check",
-    "run_checks": "check",
+    "Base": "models.session_error",
+    "SessionError": "models.session_error",
+    "SessionErrorMixin": "models.session_error",
+    "Ticket": "models.session_error",
+    "UploadedFile": "models.session_error",
+    "WorkflowSession": "models.session_error",
+    "mask_url_password": "models.redaction",
+    "redact": "models.redaction",
+    "assert_contract": "check.api",
+    "run_checks": "check.api",
     "available_datasets": "datasets",
     "load_dataset": "datasets",
-    "SessionErrorRepository": "repository",
-    "purge_expired_sessions": "retention",
+    "SessionErrorRepository": "runtime.repository",
+    "purge_expired_sessions": "runtime.retention",
 }
 
 __all__ = [

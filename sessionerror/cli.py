@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import check_reference_schema, run_checks
+    from sessionerror.check.api import check_reference_schema, run_checks
 
     behaviour = not args.schema_only
     report = (
@@ -167,7 +167,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export_database
+    from sessionerror.export import export_database
 
     counts = export_database(
         args.db, args.to, replace=args.replace, batch_size=args.batch_size, progress=sys.stderr
@@ -180,7 +180,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .export import format_summary, summarise
+    from sessionerror.export import format_summary, summarise
 
     summary = summarise(args.db, top=args.top)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
 
     def fail(message: str, code: int = EXIT_USAGE) -> int:
-        from .urls import hide_url_secrets
+        from sessionerror.urls import hide_url_secrets
 
         line = " ".join(hide_url_secrets(message, arguments).split())
         print(f"sessionerror: error: {line}", file=sys.stderr, flush=True)
@@ -260,8 +260,8 @@ def _failure(exc: Exception, command: str, fail: Callable[[str], int]) -> int:
     """The one line (and exit code 2) for an error a user can cause; anything else re-raised."""
     from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-    from .check import DatabaseUnavailableError
-    from .export import ExportError
+    from sessionerror.check.api import DatabaseUnavailableError
+    from sessionerror.export import ExportError
 
     if isinstance(exc, UsageError | DatabaseUnavailableError | ExportError):
         return fail(str(exc))

@@ -44,11 +44,11 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from .enums import ErrorCategory, ErrorSeverity
-from .errors import ErrorDataValidationError, SessionErrorKitError
-from .models import SessionError, Ticket, UploadedFile, WorkflowSession
-from .types import utcnow
-from .validation import (
+from sessionerror.errors import ErrorDataValidationError, SessionErrorKitError
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity
+from sessionerror.models.session_error import SessionError, Ticket, UploadedFile, WorkflowSession
+from sessionerror.models.types import utcnow
+from sessionerror.models.validation import (
     coerce_enum,
     validate_error_code,
     validate_operation_stage,

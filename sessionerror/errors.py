@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .enums import ErrorCategory
+from sessionerror.models.enums import ErrorCategory
 
 __all__ = [
     "BackendUnavailableError",

@@ -17,8 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .check import connection_for
-from .redaction import redact, redact_text
+from sessionerror.check.api import connection_for
+from sessionerror.models.redaction import redact, redact_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Table

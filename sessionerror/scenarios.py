@@ -5,7 +5,7 @@ does its work inside one transaction that is rolled back at the end (so it leave
 as it found it), and returns a :class:`ScenarioResult`: ``ok`` plus the lines of what it checked
 and saw. ``examples/*.py`` are thin command-line wrappers around :func:`main`.
 
-On SQLite, pass an engine from :func:`sessionerror.backends.sqlite.create_sqlite_engine`: a plain
+On SQLite, pass an engine from :func:`sessionerror.testdb.sqlite.create_sqlite_engine`: a plain
 ``create_engine("sqlite://...")`` leaves foreign keys off, and the scenarios say so and fail.
 """
 
@@ -29,14 +29,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .audit import AUDIT, audit_resolution_attempt, get_logger
-from .backends.sqlite import create_sqlite_engine
-from .enums import ErrorCategory, ErrorSeverity, OperationStage
-from .models import Base, SessionError, Ticket, UploadedFile, WorkflowSession
-from .redaction import mask_url_password
-from .retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
-from .types import utcnow
-from .urls import explicit_driver, hide_url_secrets
+from sessionerror.models.audit import AUDIT, audit_resolution_attempt, get_logger
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.redaction import mask_url_password
+from sessionerror.models.session_error import (
+    Base,
+    SessionError,
+    Ticket,
+    UploadedFile,
+    WorkflowSession,
+)
+from sessionerror.models.types import utcnow
+from sessionerror.runtime.retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
+from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.urls import explicit_driver, hide_url_secrets
 
 __all__ = [
     "SCENARIOS",
@@ -52,7 +58,7 @@ __all__ = [
 
 _FK_HINT = (
     "foreign keys are not enforced on this connection: SQLite needs PRAGMA foreign_keys=ON "
-    "on every connection (use sessionerror.backends.sqlite.create_sqlite_engine)"
+    "on every connection (use sessionerror.testdb.sqlite.create_sqlite_engine)"
 )
 
 
@@ -438,8 +444,8 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
     usage, unusable or unreachable ``--db``), one line on stderr with the password masked;
     130 / 143: interrupted by SIGINT / SIGTERM, everything rolled back and nothing left behind.
     """
-    from .check import DatabaseUnavailableError, connect_url
-    from .cli import Interrupted, UsageError, interrupt_on_signals, one_line_parser
+    from sessionerror.check.api import DatabaseUnavailableError, connect_url
+    from sessionerror.cli import Interrupted, UsageError, interrupt_on_signals, one_line_parser
 
     scenario = SCENARIOS[name]
     arguments = list(sys.argv[1:] if argv is None else argv)

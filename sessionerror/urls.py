@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote
 
-from .redaction import mask_url_password
+from sessionerror.models.redaction import mask_url_password
 
 __all__ = ["SecretURL", "explicit_driver", "hide_url_secrets", "mask_url", "url_secrets"]
 
@@ -60,7 +60,7 @@ def hide_url_secrets(text: str, sources: Iterable[str] = ()) -> str:
 
     Replaces every literal password found in ``sources`` (the URLs and arguments the user
     gave) wherever it appears in ``text``, then applies
-    :func:`~sessionerror.redaction.mask_url_password`, then masks ``user:password@`` in
+    :func:`~sessionerror.models.redaction.mask_url_password`, then masks ``user:password@`` in
     malformed URLs too (``postgresql//user:pw@host``).
     """
     secrets = {secret for source in sources for secret in url_secrets(source)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sessionerror.state import get_state
+from sessionerror.plugin.state import get_state
 
 
 @pytest.fixture(scope="session")

@@ -17,14 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from sessionerror.backends.janitor import (
+from sessionerror.errors import BackendUnavailableError
+from sessionerror.testdb.postgres.janitor import (
     KEEP_PREFIX,
     NAME_PATTERN,
     PREFIX,
     DatabaseJanitor,
     parse_marker,
 )
-from sessionerror.errors import BackendUnavailableError
 
 pytestmark = pytest.mark.postgresql
 
@@ -121,7 +121,7 @@ def test_bad_urls_fail_masked() -> None:
 # A run that is killed (SIGKILL) right after creating its databases leaves them behind.
 _KILLED_RUN = """
 import json, os, signal, sys
-from sessionerror.backends.janitor import DatabaseJanitor
+from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 url = sys.argv[1]
 names = {}
 for key in ("dead", "busy", "elsewhere"):

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from sessionerror.backends.postgres import (
+from sessionerror.errors import BackendUnavailableError
+from sessionerror.testdb.postgres.provider import (
     PostgresProvider,
     PostgresUnavailableError,
     check_server,
@@ -22,7 +23,6 @@ from sessionerror.backends.postgres import (
     mask_postgres_url,
     normalise_postgres_url,
 )
-from sessionerror.errors import BackendUnavailableError
 
 SECRET = "s3cr3t-Pa55"
 DEBIAN_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -272,7 +272,7 @@ def test_everything_disabled_lists_each_step() -> None:
 def test_modules_import_without_optional_dependencies() -> None:
     code = (
         "import sys\n"
-        "import sessionerror.backends.postgres, sessionerror.backends.janitor\n"
+        "import sessionerror.testdb.postgres.provider, sessionerror.testdb.postgres.janitor\n"
         "heavy = [m for m in ('psycopg2', 'testcontainers', 'docker') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

@@ -9,7 +9,7 @@ from broken_schemas import count_rows, ddl, make_engine, pg_schema_snapshot, run
 from sqlalchemy import event, text
 
 from sessionerror.check import CheckStatus, run_checks
-from sessionerror.check_behaviour import BEHAVIOUR_CHECKS
+from sessionerror.check.behaviour import BEHAVIOUR_CHECKS
 
 BEHAVIOUR_IDS = [check_id for check_id, _ in BEHAVIOUR_CHECKS]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sessionerror.backends.container import BUILD_COMMAND, LABEL_PID, LOCAL_IMAGE
+from sessionerror.testdb.postgres.container import BUILD_COMMAND, LABEL_PID, LOCAL_IMAGE
 
 if os.environ.get("SESSIONERROR_DOCKER_TESTS") != "1":
     collect_ignore_glob = ["test_*.py"]

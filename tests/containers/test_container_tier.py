@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from sessionerror.backends.container import (
+from sessionerror.testdb.postgres.container import (
     BUILD_COMMAND,
     LABEL_HOST,
     LABEL_PID,
@@ -26,7 +26,7 @@ from sessionerror.backends.container import (
     remove_stale_containers,
     start_postgres_container,
 )
-from sessionerror.backends.postgres import PostgresProvider, PostgresUnavailableError
+from sessionerror.testdb.postgres.provider import PostgresProvider, PostgresUnavailableError
 
 from .conftest import RunPytest, kit_container_ids
 

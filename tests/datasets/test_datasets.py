@@ -23,9 +23,9 @@ from sessionerror.datasets import (
     dataset_path,
     load_dataset,
 )
-from sessionerror.enums import ErrorCategory, ErrorSeverity
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
-from sessionerror.redaction import REDACTED
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity
+from sessionerror.models.redaction import REDACTED
 
 MODELS = (WorkflowSession, UploadedFile, Ticket, SessionError)
 SHIPPED = {
@@ -73,7 +73,7 @@ def _temporary_outage_retried(data: LoadedDataset, db: Session) -> None:
 
 
 def _retention_mixed(data: LoadedDataset, db: Session) -> None:
-    from sessionerror.retention import purge_expired_sessions
+    from sessionerror.runtime.retention import purge_expired_sessions
 
     old_ids = [data.sessions[key].id for key in ("old", "expired")]
     assert purge_expired_sessions(db) >= 2
@@ -126,7 +126,7 @@ def test_marker_loads_several_datasets(sessionerror_db: Session) -> None:
 
 
 def test_times_are_relative_to_now(sessionerror_db: Session) -> None:
-    from sessionerror.types import utcnow
+    from sessionerror.models.types import utcnow
 
     data = load_dataset(sessionerror_db, "retention_mixed")
     age = utcnow() - data.sessions["old"].created_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sessionerror.config import options_markdown
+from sessionerror.plugin.config import options_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

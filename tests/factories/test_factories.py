@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sessionerror import NoSessionBoundError
-from sessionerror.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.factories import (
     SessionErrorFactory,
     TicketFactory,
@@ -24,7 +23,8 @@ from sessionerror.factories import (
     seed_factories,
 )
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
-from sessionerror.redaction import REDACTED
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.redaction import REDACTED
 
 SECRET = "hunter2SECRETvalue0123456"
 
@@ -194,7 +194,7 @@ def test_documented_binding_outside_pytest(tmp_path: Any) -> None:
         from sqlalchemy import func, select
         from sqlalchemy.orm import Session
         import sessionerror
-        from sessionerror.backends.sqlite import create_sqlite_engine
+        from sessionerror.testdb.sqlite import create_sqlite_engine
         from sessionerror.factories import SessionErrorFactory
         from sessionerror.models import Base, SessionError
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from sessionerror.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 
 #: The 12 columns of the spec, in the spec's order (written out here, not taken from the code).
 SPEC_COLUMNS = [

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from sessionerror.enums import ErrorCategory, ErrorSeverity
 from sessionerror.models import SessionError
-from sessionerror.types import utcnow
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity
+from sessionerror.models.types import utcnow
 
 from .conftest import MakeError, Parents, valid_fields
 

@@ -7,9 +7,14 @@ import logging
 import pytest
 from sqlalchemy.orm import Session
 
-from sessionerror.audit import AUDIT, LOGGER_NAME, audit_resolution_attempt, audit_user_action
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import SessionError
+from sessionerror.models.audit import (
+    AUDIT,
+    LOGGER_NAME,
+    audit_resolution_attempt,
+    audit_user_action,
+)
 
 from .conftest import MakeError, Parents, valid_fields
 

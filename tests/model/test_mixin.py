@@ -10,11 +10,11 @@ from sqlalchemy import Engine, ForeignKey, String, delete, func, inspect, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
-from sessionerror.enums import ErrorCategory
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.fixtures import sessionerror_db_factory, sessionerror_engine_factory
 from sessionerror.models import SessionErrorMixin
-from sessionerror.types import GUID, UTCDateTime, utcnow
+from sessionerror.models.enums import ErrorCategory
+from sessionerror.models.types import GUID, UTCDateTime, utcnow
 
 from .conftest import SPEC_COLUMNS
 

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sessionerror.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import SessionError
-from sessionerror.redaction import REDACTED, redact, redact_text
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.redaction import REDACTED, redact, redact_text
 
 from .conftest import Parents, count_errors
 

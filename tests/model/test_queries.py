@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from sessionerror.binding import bind_session, bound_session
-from sessionerror.enums import ErrorCategory, ErrorSeverity
 from sessionerror.errors import ErrorDataValidationError, NoSessionBoundError
 from sessionerror.models import SessionError
-from sessionerror.types import utcnow
+from sessionerror.models.binding import bind_session, bound_session
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity
+from sessionerror.models.types import utcnow
 
 from .conftest import MakeError, Parents, make_parents, valid_fields
 
@@ -208,8 +208,8 @@ def test_sqlite_planner_uses_the_session_id_index_whatever_the_creation_order(
 ) -> None:
     from sqlalchemy import exists, select
 
-    from sessionerror.backends.sqlite import create_sqlite_engine
     from sessionerror.models import Base, seed_sqlite_planner_statistics
+    from sessionerror.testdb.sqlite import create_sqlite_engine
 
     engine = create_sqlite_engine(tmp_path / "plan.db")
     Base.metadata.create_all(engine)

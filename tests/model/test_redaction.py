@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from sessionerror.redaction import (
+from sessionerror.models.redaction import (
     REDACTED,
     is_secret_key,
     mask_url_password,
@@ -393,7 +393,7 @@ def test_redact_shared_parts_are_not_a_loop() -> None:
 
 _HANG_GUARD = """
 import json, sys, time
-from sessionerror.redaction import redact_text, redact
+from sessionerror.models.redaction import redact_text, redact
 MB = 1_000_000
 inputs = {
     "hex": "0123456789abcdef" * (MB // 16),

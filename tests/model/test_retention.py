@@ -9,8 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
-from sessionerror.retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
-from sessionerror.types import utcnow
+from sessionerror.models.types import utcnow
+from sessionerror.runtime.retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
 
 from .conftest import Parents, make_parents, valid_fields
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from sessionerror.enums import ErrorCategory, ErrorSeverity
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity
 
 from .conftest import SPEC_COLUMNS, MakeError, count_errors, raw_id, raw_insert
 

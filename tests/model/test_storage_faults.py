@@ -13,15 +13,15 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sessionerror.backends.sqlite import create_sqlite_engine
-from sessionerror.enums import ErrorCategory
 from sessionerror.errors import (
     ErrorDataValidationError,
     StorageTimeoutError,
     StorageUnavailableError,
 )
 from sessionerror.models import Base, SessionError, WorkflowSession
-from sessionerror.repository import SessionErrorRepository
+from sessionerror.models.enums import ErrorCategory
+from sessionerror.runtime.repository import SessionErrorRepository
+from sessionerror.testdb.sqlite import create_sqlite_engine
 
 from .conftest import Parents, count_errors, make_parents
 

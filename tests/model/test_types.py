@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from sessionerror.enums import ErrorCategory, ErrorSeverity
 from sessionerror.models import SessionError
-from sessionerror.types import utcnow
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity
+from sessionerror.models.types import utcnow
 
 from .conftest import MakeError, Parents, raw_id, raw_insert
 

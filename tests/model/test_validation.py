@@ -10,10 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from sessionerror.enums import ErrorCategory
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import SessionError
-from sessionerror.validation import MAX_NESTING_DEPTH
+from sessionerror.models.enums import ErrorCategory
+from sessionerror.models.validation import MAX_NESTING_DEPTH
 
 from .conftest import MakeError, Parents, count_errors, raw_id, raw_insert, valid_fields
 
@@ -401,7 +401,7 @@ def test_record_scrubs_each_field_exactly_once(
     sessionerror_db: Session, parents: Parents, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sessionerror import validation
-    from sessionerror.repository import SessionErrorRepository
+    from sessionerror.runtime.repository import SessionErrorRepository
 
     calls: list[str] = []
     real_redact, real_redact_text = validation.redact, validation.redact_text

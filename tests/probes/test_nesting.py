@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from sessionerror.enums import ErrorCategory
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import WorkflowSession
-from sessionerror.redaction import redact
-from sessionerror.repository import SessionErrorRepository
-from sessionerror.validation import MAX_NESTING_DEPTH
+from sessionerror.models.enums import ErrorCategory
+from sessionerror.models.redaction import redact
+from sessionerror.models.validation import MAX_NESTING_DEPTH
+from sessionerror.runtime.repository import SessionErrorRepository
 
 
 def _nested(depth: int, as_dict: bool) -> Any:

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from sessionerror.audit import LOGGER_NAME
 from sessionerror.models import WorkflowSession
-from sessionerror.repository import SessionErrorRepository
+from sessionerror.models.audit import LOGGER_NAME
+from sessionerror.runtime.repository import SessionErrorRepository
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJib2IiLCJleHAiOjE3MDAwMDAwMDB9."

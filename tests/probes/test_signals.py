@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from sessionerror.backends.sqlite import create_sqlite_engine
 from sessionerror.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, main
 from sessionerror.factories import bulk_create_history
 from sessionerror.models import Base
+from sessionerror.testdb.sqlite import create_sqlite_engine
 
 SESSIONS, ERRORS_PER_SESSION = 2_000, 10  # ~20,000 errors: several seconds of export
 

@@ -1,6 +1,6 @@
 """pytest11 entry point: options, ini keys, markers, backend resolution and the run header.
 
-Fixtures live in :mod:`sessionerror.fixtures`; heavy modules (drivers, factory-boy,
+Fixtures live in :mod:`sessionerror.plugin.fixtures`; heavy modules (drivers, factory-boy,
 testcontainers) are imported only when a test needs them.
 """
 
@@ -10,54 +10,16 @@ from typing import Any
 
 import pytest
 
-from .config import OPTIONS, SessionErrorConfig
-from .factory_fixtures import (
-    session_error,
-    session_error_factory,
-    ticket,
-    ticket_factory,
-    uploaded_file,
-    uploaded_file_factory,
-    workflow_session,
-    workflow_session_factory,
-)
-from .fixtures import (
-    marker_options,
-    marker_options_key,
-    sessionerror_assert_contract,
-    sessionerror_assert_max_queries,
-    sessionerror_assert_num_queries,
-    sessionerror_backend,
-    sessionerror_config,
-    sessionerror_connection,
-    sessionerror_database,
-    sessionerror_databases,
-    sessionerror_db,
-    sessionerror_empty_database_url,
-    sessionerror_engine,
-)
-from .state import PluginState, get_state, state_key
+from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
+from sessionerror.plugin.fixtures import marker_options, marker_options_key
+from sessionerror.plugin.state import PluginState, get_state, state_key
 
 __all__ = [
-    "session_error",
-    "session_error_factory",
-    "sessionerror_assert_contract",
-    "sessionerror_assert_max_queries",
-    "sessionerror_assert_num_queries",
-    "sessionerror_backend",
-    "sessionerror_config",
-    "sessionerror_connection",
-    "sessionerror_database",
-    "sessionerror_databases",
-    "sessionerror_db",
-    "sessionerror_empty_database_url",
-    "sessionerror_engine",
-    "ticket",
-    "ticket_factory",
-    "uploaded_file",
-    "uploaded_file_factory",
-    "workflow_session",
-    "workflow_session_factory",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_generate_tests",
+    "pytest_report_header",
+    "pytest_runtest_setup",
 ]
 
 MARKERS = (
@@ -140,9 +102,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _resolve_postgres(state: PluginState) -> None:
-    from .backends.janitor import DatabaseJanitor
-    from .backends.postgres import PostgresProvider
-    from .errors import BackendUnavailableError
+    from sessionerror.errors import BackendUnavailableError
+    from sessionerror.testdb.postgres.janitor import DatabaseJanitor
+    from sessionerror.testdb.postgres.provider import PostgresProvider
 
     settings = state.config
     provider = PostgresProvider(
@@ -207,7 +169,7 @@ def _explicit_setting_failure(
 
 
 def _adopt_controller_postgres(state: PluginState, workerinput: dict[str, Any]) -> None:
-    from .backends.postgres import PostgresServer
+    from sessionerror.testdb.postgres.provider import PostgresServer
 
     handed = workerinput.get(_WORKERINPUT_KEY) or {}
     if handed.get("url"):
@@ -245,7 +207,7 @@ class _XdistHooks:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which backends run and where PostgreSQL comes from (passwords masked)."""
-    from .redaction import mask_url_password
+    from sessionerror.models.redaction import mask_url_password
 
     state = get_state(config)
     lines = [f"sessionerror: backends {', '.join(state.config.backends)}"]
@@ -261,7 +223,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def _masked(text: str, urls: list[str]) -> str:
-    from .urls import hide_url_secrets
+    from sessionerror.urls import hide_url_secrets
 
     return hide_url_secrets(text, [url for url in urls if url])
 
@@ -299,7 +261,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     backends = get_state(metafunc.config).config.backends
     marker = metafunc.definition.get_closest_marker("sessionerror")
     if marker is not None and marker.kwargs.get("backends") is not None:
-        from .fixtures import marker_backends
+        from sessionerror.plugin.fixtures import marker_backends
 
         try:
             only = marker_backends(marker.kwargs["backends"]) or backends

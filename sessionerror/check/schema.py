@@ -15,9 +15,9 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SAWarning
 
-from .check import TABLES, CheckResult, CheckStatus, Fix
-from .enums import ErrorCategory, ErrorSeverity, enum_values
-from .models import USER_MESSAGE_CHECK
+from sessionerror.check.api import TABLES, CheckResult, CheckStatus, Fix
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, enum_values
+from sessionerror.models.session_error import USER_MESSAGE_CHECK
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -133,7 +133,7 @@ _SA: dict[str, str] = {
     "ondelete='SET NULL'), nullable=True)",
     "user_message": "mapped_column(Text, nullable=False) + CheckConstraint("
     "USER_MESSAGE_CHECK[dialect], name='user_message_not_blank') "
-    "(from sessionerror.models import USER_MESSAGE_CHECK)",
+    "(from sessionerror.models.session_error import USER_MESSAGE_CHECK)",
     "recovery_actions": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)",
     "technical_details": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), "
     "nullable=False, default=dict)",
@@ -273,7 +273,7 @@ def _check_tables(schema: _Schema) -> CheckResult:
     missing = [t for t in TABLES if t not in schema.tables]
     problems = [f"missing table(s): {', '.join(missing)}"] if missing else []
     fix = Fix(
-        "create them with your migration tool (see sessionerror.models for the DDL)",
+        "create them with your migration tool (see sessionerror.models.session_error for the DDL)",
         "Base.metadata.create_all(engine) with models deriving from SessionErrorMixin",
     )
     return _result(
@@ -377,7 +377,10 @@ def _check_timezone(schema: _Schema) -> CheckResult:
             "schema.created_at_timezone",
             title,
             CheckStatus.SKIP,
-            reason="SQLite has no timezone-aware type; store UTC (sessionerror.types.UTCDateTime)",
+            reason=(
+                "SQLite has no timezone-aware type; store UTC "
+                "(sessionerror.models.types.UTCDateTime)"
+            ),
         )
     problems = []
     if "created_at" in schema.columns:
@@ -546,7 +549,7 @@ def _check_sqlite_foreign_keys(conn: Connection, *, own_connection: bool) -> Che
             CheckStatus.SKIP,
             reason="checked through a URL, with the checker's own connection (foreign keys ON); "
             "your engine needs a 'connect' event running PRAGMA foreign_keys=ON: check it with "
-            "sessionerror.check.assert_contract(engine)",
+            "sessionerror.check.api.assert_contract(engine)",
         )
     enabled = bool(conn.exec_driver_sql("PRAGMA foreign_keys").scalar())
     problems = (

@@ -28,8 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..redaction import redact_text
-from .postgres import PostgresUnavailableError, check_server, normalise_postgres_url
+from sessionerror.models.redaction import redact_text
+from sessionerror.testdb.postgres.provider import (
+    PostgresUnavailableError,
+    check_server,
+    normalise_postgres_url,
+)
 
 __all__ = [
     "BUILD_COMMAND",

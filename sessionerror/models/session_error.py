@@ -32,12 +32,12 @@ from sqlalchemy.orm import (
     validates,
 )
 
-from .audit import get_logger
-from .binding import current_session
-from .enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
-from .errors import ErrorDataValidationError
-from .types import GUID, JSONDocument, UTCDateTime, utcnow
-from .validation import (
+from sessionerror.errors import ErrorDataValidationError
+from sessionerror.models.audit import get_logger
+from sessionerror.models.binding import current_session
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
+from sessionerror.models.types import GUID, JSONDocument, UTCDateTime, utcnow
+from sessionerror.models.validation import (
     coerce_enum,
     validate_error_code,
     validate_operation_stage,

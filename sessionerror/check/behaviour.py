@@ -18,9 +18,9 @@ from sqlalchemy import column, exists, func, insert, inspect, select, table
 from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import DBAPIError
 
-from .check import CheckResult, CheckStatus, Fix
-from .check_schema import blank_message_fix
-from .redaction import mask_url_password
+from sessionerror.check.api import CheckResult, CheckStatus, Fix
+from sessionerror.check.schema import blank_message_fix
+from sessionerror.models.redaction import mask_url_password
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

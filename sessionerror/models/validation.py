@@ -7,9 +7,9 @@ import uuid
 from enum import Enum
 from typing import Any, TypeVar
 
-from .enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
-from .errors import ErrorDataValidationError
-from .redaction import redact, redact_text
+from sessionerror.errors import ErrorDataValidationError
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
+from sessionerror.models.redaction import redact, redact_text
 
 __all__ = [
     "MAX_NESTING_DEPTH",

@@ -23,8 +23,13 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BackendUnavailableError
-from .postgres import URL_HINT, check_server, mask_postgres_url, normalise_postgres_url
+from sessionerror.errors import BackendUnavailableError
+from sessionerror.testdb.postgres.provider import (
+    URL_HINT,
+    check_server,
+    mask_postgres_url,
+    normalise_postgres_url,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -62,7 +67,7 @@ _DUPLICATE_DATABASE = "42P04"
 _INVALID_CATALOG_NAME = "3D000"
 _VANISHED = object()
 
-_log = logging.getLogger("sessionerror.backends")
+_log = logging.getLogger("sessionerror.testdb")
 
 
 def parse_marker(comment: str | None) -> tuple[str, int] | None:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .config import SessionErrorConfig
+from sessionerror.plugin.config import SessionErrorConfig
 
 if TYPE_CHECKING:
-    from .backends.postgres import PostgresServer
+    from sessionerror.testdb.postgres.provider import PostgresServer
 
 __all__ = ["PluginState", "get_state", "state_key"]
 

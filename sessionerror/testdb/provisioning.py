@@ -13,16 +13,16 @@ from sqlalchemy import Dialect, Engine, MetaData, create_engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from .backends.sqlite import MEMORY, FileLock, create_sqlite_engine
-from .config import Backend, SessionErrorConfig
-from .errors import BackendUnavailableError
-from .isolation import delete_all_rows
-from .querycount import StatementRecorder
-from .urls import SecretURL
+from sessionerror.errors import BackendUnavailableError
+from sessionerror.plugin.config import Backend, SessionErrorConfig
+from sessionerror.testdb.isolation import delete_all_rows
+from sessionerror.testdb.querycount import StatementRecorder
+from sessionerror.testdb.sqlite import MEMORY, FileLock, create_sqlite_engine
+from sessionerror.urls import SecretURL
 
 if TYPE_CHECKING:
-    from .backends.janitor import DatabaseJanitor
-    from .backends.postgres import PostgresServer
+    from sessionerror.testdb.postgres.janitor import DatabaseJanitor
+    from sessionerror.testdb.postgres.provider import PostgresServer
 
 __all__ = ["DatabaseProvisioner", "ProvidedDatabase", "build_schema", "schema_fingerprint"]
 
@@ -204,7 +204,7 @@ class DatabaseProvisioner:
     def _create_postgres(self) -> ProvidedDatabase:
         if self.postgres is None:
             raise BackendUnavailableError(self.postgres_problem or "PostgreSQL is not available")
-        from .backends.janitor import DatabaseJanitor
+        from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 
         janitor = DatabaseJanitor(self.postgres.url, worker=self.worker)
         suffix = ""

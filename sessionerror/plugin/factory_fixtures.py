@@ -15,7 +15,12 @@ import pytest
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from .models import SessionError, Ticket, UploadedFile, WorkflowSession
+    from sessionerror.models.session_error import (
+        SessionError,
+        Ticket,
+        UploadedFile,
+        WorkflowSession,
+    )
 
 __all__ = [
     "session_error",
@@ -32,7 +37,7 @@ __all__ = [
 @pytest.fixture
 def workflow_session_factory(sessionerror_db: Session) -> Any:
     """The ``WorkflowSessionFactory`` class, writing to ``sessionerror_db``."""
-    from .factories import WorkflowSessionFactory
+    from sessionerror.factories.classes import WorkflowSessionFactory
 
     return WorkflowSessionFactory
 
@@ -47,7 +52,7 @@ def workflow_session(workflow_session_factory: Any) -> WorkflowSession:
 @pytest.fixture
 def uploaded_file_factory(sessionerror_db: Session) -> Any:
     """The ``UploadedFileFactory`` class, writing to ``sessionerror_db``."""
-    from .factories import UploadedFileFactory
+    from sessionerror.factories.classes import UploadedFileFactory
 
     return UploadedFileFactory
 
@@ -62,7 +67,7 @@ def uploaded_file(uploaded_file_factory: Any, workflow_session: WorkflowSession)
 @pytest.fixture
 def ticket_factory(sessionerror_db: Session) -> Any:
     """The ``TicketFactory`` class, writing to ``sessionerror_db``."""
-    from .factories import TicketFactory
+    from sessionerror.factories.classes import TicketFactory
 
     return TicketFactory
 
@@ -77,7 +82,7 @@ def ticket(ticket_factory: Any, workflow_session: WorkflowSession) -> Ticket:
 @pytest.fixture
 def session_error_factory(sessionerror_db: Session) -> Any:
     """The ``SessionErrorFactory`` class, writing to ``sessionerror_db``."""
-    from .factories import SessionErrorFactory
+    from sessionerror.factories.classes import SessionErrorFactory
 
     return SessionErrorFactory
 

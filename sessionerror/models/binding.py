@@ -13,7 +13,7 @@ from contextvars import ContextVar
 
 from sqlalchemy.orm import Session
 
-from .errors import NoSessionBoundError
+from sessionerror.errors import NoSessionBoundError
 
 __all__ = ["bind_session", "bound_session", "current_session"]
 

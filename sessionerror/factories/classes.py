@@ -7,7 +7,7 @@ Outside pytest, bind a session with one call::
 
     from sqlalchemy.orm import Session
     import sessionerror
-    from sessionerror.factories import SessionErrorFactory
+    from sessionerror.factories.classes import SessionErrorFactory
 
     with Session(engine) as db, sessionerror.bind_session(db):
         error = SessionErrorFactory(blocking=True, jira_export=True, with_ticket=True)
@@ -56,12 +56,12 @@ from faker import Faker
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from .binding import current_session
-from .enums import ErrorCategory, ErrorSeverity, OperationStage
-from .errors import NoSessionBoundError
-from .models import SessionError, Ticket, UploadedFile, WorkflowSession
-from .types import utcnow
-from .validation import (
+from sessionerror.errors import NoSessionBoundError
+from sessionerror.models.binding import current_session
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.session_error import SessionError, Ticket, UploadedFile, WorkflowSession
+from sessionerror.models.types import utcnow
+from sessionerror.models.validation import (
     validate_error_code,
     validate_operation_stage,
     validate_recovery_actions,

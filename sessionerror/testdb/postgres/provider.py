@@ -7,7 +7,7 @@
 2. a throwaway local server started with ``initdb`` + ``pg_ctl`` in a temporary directory
    (run as the ``postgres`` or ``nobody`` user when we are root);
 3. a container through testcontainers (optional extra ``sessionerror[containers]``), see
-   :mod:`sessionerror.backends.container`: reached on 127.0.0.1 and its published port only,
+   :mod:`sessionerror.testdb.postgres.container`: reached on 127.0.0.1 and its published port only,
    labelled, removed by :meth:`PostgresProvider.stop` or by a later run. The kit does not need
    testcontainers' Ryuk reaper: set ``TESTCONTAINERS_RYUK_DISABLED=true`` where Ryuk cannot run.
 
@@ -33,8 +33,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
-from ..errors import BackendUnavailableError
-from ..redaction import redact_text
+from sessionerror.errors import BackendUnavailableError
+from sessionerror.models.redaction import redact_text
 
 __all__ = [
     "ENABLE_HINT",
@@ -111,7 +111,7 @@ def mask_postgres_url(url: str) -> str:
 
     The password is found by parsing too, so one written raw with ``/`` or ``@`` is masked.
     """
-    from ..urls import mask_url
+    from sessionerror.urls import mask_url
 
     return redact_text(mask_url(url))  # then any other secret left in the text
 
@@ -682,7 +682,11 @@ class PostgresProvider:
         if not self.allow_container:
             self.attempts.append("docker: disabled")
             return None
-        from .container import ContainerFailure, DockerUnavailable, start_postgres_container
+        from sessionerror.testdb.postgres.container import (
+            ContainerFailure,
+            DockerUnavailable,
+            start_postgres_container,
+        )
 
         try:
             running = start_postgres_container(

@@ -1,7 +1,7 @@
 """Check a database against the SessionError contract: report model and public entry points.
 
-The schema checks live in :mod:`sessionerror.check_schema`, the behaviour checks (run inside one
-transaction that is always rolled back) in :mod:`sessionerror.check_behaviour`.
+The schema checks live in :mod:`sessionerror.check.schema`, the behaviour checks (run inside one
+transaction that is always rolled back) in :mod:`sessionerror.check.behaviour`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .redaction import mask_url_password
-from .urls import explicit_driver, hide_url_secrets
+from sessionerror.models.redaction import mask_url_password
+from sessionerror.urls import explicit_driver, hide_url_secrets
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -198,7 +198,7 @@ def connect_url(url: str) -> Engine:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from .backends.sqlite import enable_foreign_keys
+    from sessionerror.testdb.sqlite import enable_foreign_keys
 
     masked = hide_url_secrets(url, [url])
     if not url.strip():
@@ -310,8 +310,8 @@ def run_checks(bind: Engine | Connection | str, *, behaviour: bool = True) -> Co
     SAVEPOINT when ``bind`` is a Connection already in a transaction) that is always rolled
     back; they are skipped when the rollback cannot be guaranteed (autocommit).
     """
-    from .check_behaviour import run_behaviour_checks
-    from .check_schema import run_schema_checks
+    from sessionerror.check.behaviour import run_behaviour_checks
+    from sessionerror.check.schema import run_schema_checks
 
     with connection_for(bind) as conn:
         rendered = conn.engine.url.render_as_string(hide_password=False)
@@ -344,8 +344,8 @@ def check_reference_schema(*, behaviour: bool = True) -> ContractReport:
     """Build the reference schema in a throwaway SQLite file and check it."""
     from sqlalchemy import create_engine
 
-    from .backends.sqlite import enable_foreign_keys
-    from .models import Base
+    from sessionerror.models.session_error import Base
+    from sessionerror.testdb.sqlite import enable_foreign_keys
 
     with tempfile.TemporaryDirectory(prefix="sessionerror-check-") as tmp:
         path = os.path.join(tmp, "reference.db")

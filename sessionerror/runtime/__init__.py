@@ -1,0 +1,1 @@
+"""What an application imports at run time: the repository and the 7-day retention job."""
