@@ -12,7 +12,23 @@ __all__ = [
     "StorageError",
     "StorageTimeoutError",
     "StorageUnavailableError",
+    "first_line",
 ]
+
+
+def first_line(exc: BaseException | None, *, default: str | None = None) -> str:
+    """The first non-blank line of ``str(exc)``, stripped, for one-line error messages.
+
+    Falls back to ``default`` (or the exception's class name) when the message is empty, and
+    to ``default`` or ``""`` when ``exc`` is None. Secrets are not masked here: callers that
+    show a URL-bearing message pass the result through ``urls`` masking.
+    """
+    if exc is None:
+        return default or ""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return default if default is not None else type(exc).__name__
 
 
 class SessionErrorKitError(Exception):
