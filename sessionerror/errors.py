@@ -6,12 +6,15 @@ from sessionerror.models.enums import ErrorCategory
 
 __all__ = [
     "BackendUnavailableError",
+    "DatabaseUnavailableError",
     "ErrorDataValidationError",
+    "ExportError",
     "NoSessionBoundError",
     "SessionErrorKitError",
     "StorageError",
     "StorageTimeoutError",
     "StorageUnavailableError",
+    "UsageError",
     "first_line",
 ]
 
@@ -63,12 +66,36 @@ class NoSessionBoundError(SessionErrorKitError, RuntimeError):
     """A class-level query ran with no ``db=`` argument and no session bound to the context."""
 
 
+class DatabaseUnavailableError(SessionErrorKitError):
+    """A database cannot be reached or provided: unusable URL, missing driver, server down.
+
+    The one "cannot reach the database" error: the checker, the export, the scenarios and the
+    test-database backends raise it (or a subclass); the message is one line, passwords masked.
+    """
+
+    default_category = ErrorCategory.ADMIN_REQUIRED
+
+
+#: The 0.1.0 name of :class:`DatabaseUnavailableError`, kept because it is public.
+BackendUnavailableError = DatabaseUnavailableError
+
+
+class UsageError(SessionErrorKitError, ValueError):
+    """Bad command-line usage; the message is one line naming the problem and the fix."""
+
+    default_category = ErrorCategory.USER_FIXABLE
+
+
+class ExportError(SessionErrorKitError):
+    """An export or summary cannot run (missing tables, unwritable target); nothing was written."""
+
+
 class StorageError(SessionErrorKitError):
     """Recording an error failed in the database layer (spec §8, meta-level categories)."""
 
 
-class StorageUnavailableError(StorageError):
-    """The database refused or lost the connection: an administrator must act."""
+class StorageUnavailableError(StorageError, DatabaseUnavailableError):
+    """The database refused or lost the connection while recording: an administrator must act."""
 
     default_category = ErrorCategory.ADMIN_REQUIRED
 
@@ -77,9 +104,3 @@ class StorageTimeoutError(StorageError):
     """A statement or lock timeout while recording: retrying later may succeed."""
 
     default_category = ErrorCategory.TEMPORARY
-
-
-class BackendUnavailableError(SessionErrorKitError):
-    """A database backend could not be provided; the message names what was tried and the fix."""
-
-    default_category = ErrorCategory.ADMIN_REQUIRED
