@@ -54,8 +54,8 @@ from sessionerror.models import Base, SessionError, WorkflowSession
 from sessionerror.models.binding import bind_session
 from sessionerror.models.enums import ErrorCategory
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-from sessionerror.testdb.postgres.provider import mask_postgres_url
 from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.urls import mask_url
 
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 HERE = Path(__file__).resolve().parent
@@ -553,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     runs = [run_sqlite(sizes, args.seed), run_postgres(args.pg_url, sizes, args.seed)]
     elapsed = time.perf_counter() - started
-    report = render(runs, sizes, args.seed, elapsed, mask_postgres_url(args.pg_url))
+    report = render(runs, sizes, args.seed, elapsed, mask_url(args.pg_url))
     print(report)
     args.output.write_text(report, encoding="utf-8")
     _progress(f"wrote {args.output} ({elapsed:.1f} s)")

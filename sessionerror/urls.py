@@ -8,22 +8,68 @@ from urllib.parse import unquote
 
 from sessionerror.models.redaction import mask_url_password
 
-__all__ = ["SecretURL", "explicit_driver", "hide_url_secrets", "mask_url", "url_secrets"]
+__all__ = [
+    "POSTGRES_DRIVERS",
+    "SecretURL",
+    "explicit_driver",
+    "hide_url_secrets",
+    "mask_url",
+    "normalise_postgres_url",
+    "url_secrets",
+]
 
-_BARE_POSTGRES = ("postgres://", "postgresql://")
+#: URL scheme (lower case) -> the SQLAlchemy scheme it means. The one rule for "a bare
+#: ``postgresql://`` / ``postgres://`` URL means psycopg2": SQLAlchemy 2.1 would map it to
+#: psycopg 3, which sessionerror does not depend on.
+POSTGRES_DRIVERS = {
+    "postgresql": "postgresql+psycopg2",
+    "postgres": "postgresql+psycopg2",
+    "postgresql+psycopg2": "postgresql+psycopg2",
+    "postgres+psycopg2": "postgresql+psycopg2",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "postgres+psycopg": "postgresql+psycopg",
+}
 
 
 def explicit_driver(url: str) -> str:
-    """Give a bare ``postgres://`` / ``postgresql://`` URL the psycopg2 driver.
+    """``url`` with its PostgreSQL driver spelled out (:data:`POSTGRES_DRIVERS`).
 
-    SQLAlchemy 2.1 maps a bare PostgreSQL URL to psycopg 3, which sessionerror does not depend
-    on; URLs that name a driver, and other databases, are returned unchanged.
+    Bare ``postgres://`` / ``postgresql://`` become ``postgresql+psycopg2://``; URLs of other
+    drivers and other databases are returned unchanged (stripped).
     """
     stripped = url.strip()
-    for prefix in _BARE_POSTGRES:
-        if stripped.lower().startswith(prefix):
-            return "postgresql+psycopg2://" + stripped[len(prefix) :]
-    return stripped
+    scheme, separator, rest = stripped.partition("://")
+    target = POSTGRES_DRIVERS.get(scheme.lower()) if separator else None
+    return f"{target}://{rest}" if target is not None else stripped
+
+
+def normalise_postgres_url(url: str) -> str:
+    """Return ``url`` with an explicit driver, strictly: it must be a PostgreSQL URL.
+
+    The driver is chosen by :data:`POSTGRES_DRIVERS` (as in :func:`explicit_driver`). Raises
+    ``ValueError`` (password masked) for anything that is not a psycopg2/psycopg URL.
+    """
+    text = url.strip()
+    scheme, separator, _rest = text.partition("://")
+    if not separator:
+        raise ValueError(
+            f"not a PostgreSQL URL: {mask_url(text)!r}; "
+            "expected postgresql://user:pw@host:port/dbname"
+        )
+    if scheme.lower() not in POSTGRES_DRIVERS:
+        raise ValueError(
+            f"unsupported URL scheme {scheme!r} in {mask_url(text)!r}; use "
+            "postgresql:// (psycopg2), postgresql+psycopg2:// or postgresql+psycopg://"
+        )
+    normalised = explicit_driver(text)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(normalised)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"malformed PostgreSQL URL {mask_url(text)!r}") from None
+    return normalised
 
 
 _QUERY_SECRET = re.compile(r"(?i)[?&](?:password|passwd|pwd)=([^&#]*)")

@@ -169,7 +169,7 @@ def _explicit_setting_failure(
 
 
 def _adopt_controller_postgres(state: PluginState, workerinput: dict[str, Any]) -> None:
-    from sessionerror.testdb.postgres.provider import PostgresServer
+    from sessionerror.testdb.postgres.server import PostgresServer
 
     handed = workerinput.get(_WORKERINPUT_KEY) or {}
     if handed.get("url"):

@@ -11,7 +11,7 @@ import pytest
 from sessionerror.plugin.config import SessionErrorConfig
 
 if TYPE_CHECKING:
-    from sessionerror.testdb.postgres.provider import PostgresServer
+    from sessionerror.testdb.postgres.server import PostgresServer
 
 __all__ = ["PluginState", "get_state", "state_key"]
 

@@ -22,7 +22,7 @@ from sessionerror.urls import SecretURL
 
 if TYPE_CHECKING:
     from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-    from sessionerror.testdb.postgres.provider import PostgresServer
+    from sessionerror.testdb.postgres.server import PostgresServer
 
 __all__ = ["DatabaseProvisioner", "ProvidedDatabase", "build_schema", "schema_fingerprint"]
 

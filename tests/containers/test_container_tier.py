@@ -26,7 +26,8 @@ from sessionerror.testdb.postgres.container import (
     remove_stale_containers,
     start_postgres_container,
 )
-from sessionerror.testdb.postgres.provider import PostgresProvider, PostgresUnavailableError
+from sessionerror.testdb.postgres.provider import PostgresProvider
+from sessionerror.testdb.postgres.server import PostgresUnavailableError
 
 from .conftest import RunPytest, kit_container_ids
 

@@ -29,11 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from sessionerror.models.redaction import redact_text
-from sessionerror.testdb.postgres.provider import (
-    PostgresUnavailableError,
-    check_server,
-    normalise_postgres_url,
-)
+from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server
+from sessionerror.urls import normalise_postgres_url
 
 __all__ = [
     "BUILD_COMMAND",

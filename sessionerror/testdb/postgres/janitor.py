@@ -24,12 +24,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sessionerror.errors import BackendUnavailableError
-from sessionerror.testdb.postgres.provider import (
-    URL_HINT,
-    check_server,
-    mask_postgres_url,
-    normalise_postgres_url,
-)
+from sessionerror.models.redaction import redact_text
+from sessionerror.testdb.postgres.server import URL_HINT, check_server
+from sessionerror.urls import mask_url, normalise_postgres_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -90,9 +87,14 @@ def kept_lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+def _masked_text(text: str) -> str:
+    """A server message safe to show: URL passwords and other secrets masked."""
+    return redact_text(mask_url(text))
+
+
 def _one_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
-    return mask_postgres_url(" ".join(str(orig).split()).removeprefix("ERROR: ").strip())
+    return _masked_text(" ".join(str(orig).split()).removeprefix("ERROR: ").strip())
 
 
 class _LockHolder:
@@ -189,7 +191,7 @@ class DatabaseJanitor:
 
     @property
     def _masked(self) -> str:
-        return mask_postgres_url(self.server_url)
+        return mask_url(self.server_url)
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -492,7 +494,7 @@ class DatabaseJanitor:
             self._warn(f"left kept database {name}: {_one_line(exc)}")
 
     def _warn(self, message: str) -> None:
-        masked = mask_postgres_url(message)
+        masked = _masked_text(message)
         self.warnings.append(masked)
         _log.debug("%s", masked)
 
