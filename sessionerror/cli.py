@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, NoReturn
 
+from sessionerror.errors import DatabaseUnavailableError, ExportError, UsageError, first_line
+
 __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -46,10 +48,6 @@ _EXIT_CODES = (
     "Exit codes: 0 ok; 1 contract violated (check); 2 bad usage, unusable URL, unreachable "
     "database, missing tables, bad path; 130/143 interrupted by SIGINT/SIGTERM."
 )
-
-
-class UsageError(Exception):
-    """Bad command-line usage; the message is one line naming the problem and the fix."""
 
 
 class Interrupted(BaseException):
@@ -212,11 +210,6 @@ def interrupt_on_signals() -> Iterator[None]:
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
-def _one_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
-
-
 def _run(args: argparse.Namespace) -> int:
     handlers = {"check": _check, "export": _export, "summary": _summary}
     return handlers[args.command](args)
@@ -260,19 +253,16 @@ def _failure(exc: Exception, command: str, fail: Callable[[str], int]) -> int:
     """The one line (and exit code 2) for an error a user can cause; anything else re-raised."""
     from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-    from sessionerror.check.api import DatabaseUnavailableError
-    from sessionerror.export import ExportError
-
     if isinstance(exc, UsageError | DatabaseUnavailableError | ExportError):
         return fail(str(exc))
     if isinstance(exc, OperationalError | InterfaceError | sqlite3.OperationalError):
         return fail(
-            f"{command} stopped on a database error: {_one_line(exc)}; nothing was written. "
+            f"{command} stopped on a database error: {first_line(exc)}; nothing was written. "
             "Fix: check that the database is up, reachable and has free space, then run it again"
         )
     if isinstance(exc, SQLAlchemyError | sqlite3.Error):
         return fail(
-            f"{command} stopped on a database error: {_one_line(exc)}; nothing was written. "
+            f"{command} stopped on a database error: {first_line(exc)}; nothing was written. "
             "Fix: run sessionerror check --db URL to see what differs from the contract"
         )
     if isinstance(exc, OSError):

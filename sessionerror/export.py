@@ -17,14 +17,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sessionerror.check.api import connection_for
+from sessionerror.connect import connection_for
+from sessionerror.errors import ExportError
 from sessionerror.models.redaction import redact, redact_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["ExportError", "export_database", "format_summary", "summarise"]
+__all__ = ["export_database", "format_summary", "summarise"]
 
 _HEX_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 _JSON_COLUMNS = ("recovery_actions", "technical_details")
@@ -46,10 +47,6 @@ _SUMMARY_NEEDS: dict[str, tuple[str, ...]] = {
         "created_at",
     )
 }
-
-
-class ExportError(Exception):
-    """The export cannot run; the message says why and what to do (safe to print)."""
 
 
 def _sqlite_utils() -> Any:

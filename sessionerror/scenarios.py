@@ -29,16 +29,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from sessionerror.models.audit import AUDIT, audit_resolution_attempt, get_logger
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.redaction import mask_url_password
-from sessionerror.models.session_error import (
+from sessionerror.models import (
     Base,
     SessionError,
     Ticket,
     UploadedFile,
     WorkflowSession,
 )
+from sessionerror.models.audit import AUDIT, audit_resolution_attempt, get_logger
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.redaction import mask_url_password
 from sessionerror.models.types import utcnow
 from sessionerror.runtime.retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
 from sessionerror.testdb.sqlite import create_sqlite_engine
@@ -444,8 +444,9 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
     usage, unusable or unreachable ``--db``), one line on stderr with the password masked;
     130 / 143: interrupted by SIGINT / SIGTERM, everything rolled back and nothing left behind.
     """
-    from sessionerror.check.api import DatabaseUnavailableError, connect_url
     from sessionerror.cli import Interrupted, UsageError, interrupt_on_signals, one_line_parser
+    from sessionerror.connect import connect_url
+    from sessionerror.errors import DatabaseUnavailableError
 
     scenario = SCENARIOS[name]
     arguments = list(sys.argv[1:] if argv is None else argv)

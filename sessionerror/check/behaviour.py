@@ -18,7 +18,7 @@ from sqlalchemy import column, exists, func, insert, inspect, select, table
 from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import DBAPIError
 
-from sessionerror.check.api import CheckResult, CheckStatus, Fix
+from sessionerror.check.report import CheckResult, CheckStatus, Fix
 from sessionerror.check.schema import blank_message_fix
 from sessionerror.models.redaction import mask_url_password
 

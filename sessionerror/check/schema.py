@@ -15,7 +15,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SAWarning
 
-from sessionerror.check.api import TABLES, CheckResult, CheckStatus, Fix
+from sessionerror.check.report import TABLES, CheckResult, CheckStatus, Fix
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, enum_values
 from sessionerror.models.session_error import USER_MESSAGE_CHECK
 
