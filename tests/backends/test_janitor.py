@@ -19,12 +19,12 @@ from sqlalchemy.pool import NullPool
 
 from sessionerror.errors import BackendUnavailableError
 from sessionerror.testdb.postgres.janitor import (
-    KEEP_PREFIX,
     NAME_PATTERN,
     PREFIX,
     DatabaseJanitor,
     parse_marker,
 )
+from sessionerror.testdb.postgres.kept import KEEP_PREFIX
 
 pytestmark = pytest.mark.postgresql
 

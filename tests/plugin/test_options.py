@@ -255,7 +255,7 @@ def test_reuse_schema_skips_rebuild_until_the_schema_changes(
 def _drop_kept_databases(server_url: str, project: str) -> None:
     from sqlalchemy import create_engine, text
 
-    from sessionerror.testdb.postgres.janitor import KEEP_MARKER, KEEP_PREFIX, kept_owner_tag
+    from sessionerror.testdb.postgres.kept import KEEP_MARKER, KEEP_PREFIX, kept_owner_tag
 
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:

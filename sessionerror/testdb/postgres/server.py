@@ -23,6 +23,7 @@ __all__ = [
     "PostgresServer",
     "PostgresUnavailableError",
     "check_server",
+    "server_error_line",
     "short_version",
 ]
 
@@ -72,6 +73,15 @@ class PostgresServer:
 def _libpq_timeout(timeout: float) -> int:
     # libpq takes whole seconds and treats anything below 2 as 2.
     return max(2, math.ceil(timeout))
+
+
+def server_error_line(exc: BaseException) -> str:
+    """The server's error behind ``exc`` (``.orig`` of a DBAPIError) on one line, no ``ERROR:``.
+
+    Not masked: callers pass it through URL masking before showing it.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    return " ".join(str(orig).split()).removeprefix("ERROR: ").strip()
 
 
 def _describe_connect_failure(error: BaseException | None, password: str | None) -> tuple[str, str]:
