@@ -20,11 +20,7 @@ if TYPE_CHECKING:
         StorageTimeoutError,
         StorageUnavailableError,
     )
-    from sessionerror.models.audit import AUDIT, audit_resolution_attempt, audit_user_action
-    from sessionerror.models.binding import bind_session, current_session
-    from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-    from sessionerror.models.redaction import mask_url_password, redact
-    from sessionerror.models.session_error import (
+    from sessionerror.models import (
         Base,
         SessionError,
         SessionErrorMixin,
@@ -32,6 +28,10 @@ if TYPE_CHECKING:
         UploadedFile,
         WorkflowSession,
     )
+    from sessionerror.models.audit import AUDIT, audit_resolution_attempt, audit_user_action
+    from sessionerror.models.binding import bind_session, current_session
+    from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+    from sessionerror.models.redaction import mask_url_password, redact
     from sessionerror.runtime.repository import SessionErrorRepository
     from sessionerror.runtime.retention import purge_expired_sessions
 
@@ -53,12 +53,12 @@ _EXPORTS: dict[str, str] = {
     "StorageError": "errors",
     "StorageTimeoutError": "errors",
     "StorageUnavailableError": "errors",
-    "Base": "models.session_error",
-    "SessionError": "models.session_error",
-    "SessionErrorMixin": "models.session_error",
-    "Ticket": "models.session_error",
-    "UploadedFile": "models.session_error",
-    "WorkflowSession": "models.session_error",
+    "Base": "models",
+    "SessionError": "models",
+    "SessionErrorMixin": "models",
+    "Ticket": "models",
+    "UploadedFile": "models",
+    "WorkflowSession": "models",
     "mask_url_password": "models.redaction",
     "redact": "models.redaction",
     "assert_contract": "check.api",

@@ -45,8 +45,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from sessionerror.errors import ErrorDataValidationError, SessionErrorKitError
+from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity
-from sessionerror.models.session_error import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.types import utcnow
 from sessionerror.models.validation import (
     coerce_enum,

@@ -16,8 +16,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SAWarning
 
 from sessionerror.check.report import TABLES, CheckResult, CheckStatus, Fix
+from sessionerror.models.contract import USER_MESSAGE_CHECK
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, enum_values
-from sessionerror.models.session_error import USER_MESSAGE_CHECK
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -133,7 +133,7 @@ _SA: dict[str, str] = {
     "ondelete='SET NULL'), nullable=True)",
     "user_message": "mapped_column(Text, nullable=False) + CheckConstraint("
     "USER_MESSAGE_CHECK[dialect], name='user_message_not_blank') "
-    "(from sessionerror.models.session_error import USER_MESSAGE_CHECK)",
+    "(from sessionerror.models import USER_MESSAGE_CHECK)",
     "recovery_actions": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)",
     "technical_details": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), "
     "nullable=False, default=dict)",

@@ -57,9 +57,9 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from sessionerror.errors import NoSessionBoundError
+from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.binding import current_session
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.session_error import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.types import utcnow
 from sessionerror.models.validation import (
     validate_error_code,

@@ -10,19 +10,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sessionerror.models.session_error import (
-        NAMING_CONVENTION,
-        USER_MESSAGE_CHECK,
-        Base,
-        SessionError,
-        SessionErrorMixin,
-        Ticket,
-        UploadedFile,
-        WorkflowSession,
-        seed_sqlite_planner_statistics,
-    )
+    from sessionerror.models.base import NAMING_CONVENTION, Base, seed_sqlite_planner_statistics
+    from sessionerror.models.contract import USER_MESSAGE_CHECK
+    from sessionerror.models.mixin import SessionErrorMixin
+    from sessionerror.models.parents import Ticket, UploadedFile, WorkflowSession
+    from sessionerror.models.session_error import SessionError
 
-_HOME = "sessionerror.models.session_error"
+#: Where each public name lives.
+_HOMES: dict[str, str] = {
+    "NAMING_CONVENTION": "base",
+    "Base": "base",
+    "seed_sqlite_planner_statistics": "base",
+    "USER_MESSAGE_CHECK": "contract",
+    "SessionErrorMixin": "mixin",
+    "Ticket": "parents",
+    "UploadedFile": "parents",
+    "WorkflowSession": "parents",
+    "SessionError": "session_error",
+}
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -38,9 +43,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name not in __all__:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module 'sessionerror.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME), name)
+    # The parent models' relationships name SessionError: register every model class together.
+    importlib.import_module(f"{__name__}.session_error")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
     globals()[name] = value
     return value
 

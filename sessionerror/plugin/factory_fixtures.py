@@ -15,7 +15,7 @@ import pytest
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from sessionerror.models.session_error import (
+    from sessionerror.models import (
         SessionError,
         Ticket,
         UploadedFile,

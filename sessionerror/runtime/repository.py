@@ -9,8 +9,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from sessionerror.errors import StorageError, StorageTimeoutError, StorageUnavailableError
+from sessionerror.models import SessionError
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.session_error import SessionError
 
 __all__ = ["SessionErrorRepository", "classify_storage_fault"]
 

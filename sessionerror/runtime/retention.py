@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from sessionerror.models import WorkflowSession
 from sessionerror.models.audit import get_logger
-from sessionerror.models.session_error import WorkflowSession
 from sessionerror.models.types import utcnow
 
 __all__ = ["DEFAULT_RETENTION_DAYS", "purge_expired_sessions"]

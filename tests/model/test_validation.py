@@ -400,7 +400,7 @@ def test_a_value_that_contains_itself_is_refused(parents: Parents) -> None:
 def test_record_scrubs_each_field_exactly_once(
     sessionerror_db: Session, parents: Parents, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sessionerror import validation
+    from sessionerror.models import validation
     from sessionerror.runtime.repository import SessionErrorRepository
 
     calls: list[str] = []

@@ -1,0 +1,392 @@
+"""SessionErrorMixin: the columns, constraints, validation and methods of the contract.
+
+Indexes, foreign-key rules and CHECK constraints are built from :mod:`sessionerror.models.contract`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event, exists, select
+from sqlalchemy import Enum as SQLEnum
+from sqlalchemy.ext.mutable import MutableDict
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship, validates
+
+from sessionerror.errors import ErrorDataValidationError
+from sessionerror.models.base import created_at_column, seed_sqlite_planner_statistics
+from sessionerror.models.binding import current_session
+from sessionerror.models.contract import (
+    CHECKS,
+    COLUMN_NAMES,
+    FOREIGN_KEYS,
+    INDEXES,
+    SESSION_ERRORS_TABLE,
+    CheckRule,
+)
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, enum_values
+from sessionerror.models.types import GUID, JSONDocument, utcnow
+from sessionerror.models.validation import (
+    coerce_enum,
+    validate_error_code,
+    validate_operation_stage,
+    validate_recovery_actions,
+    validate_technical_details,
+    validate_user_message,
+    validate_uuid,
+)
+
+__all__ = ["SessionErrorMixin"]
+
+_FK = {rule.column: rule for rule in FOREIGN_KEYS}
+
+
+def _order(column: str) -> int:
+    """The column's position in the contract (its place in CREATE TABLE)."""
+    return COLUMN_NAMES.index(column)
+
+
+def _check_constraints(rule: CheckRule) -> list[CheckConstraint]:
+    """The CHECK constraint of ``rule``, one per dialect unless its SQL is portable."""
+    if "*" in rule.sql:
+        return [CheckConstraint(rule.sql["*"], name=rule.name)]
+    return [
+        CheckConstraint(sql, name=rule.name).ddl_if(dialect=dialect)
+        for dialect, sql in rule.sql.items()
+    ]
+
+
+_REQUIRED = ("error_category", "severity", "operation_stage", "user_message", "recovery_actions")
+#: Fields validated and redacted when set, and checked for changes before every write.
+_SCRUBBED = ("user_message", "recovery_actions", "technical_details", "error_code")
+#: Instance attribute holding copies of the clean values of ``_SCRUBBED`` fields.
+_CLEAN = "_sessionerror_clean"
+
+
+def _structure_copy(value: Any) -> Any:
+    """Copy the dicts and lists of an already validated value (strings are shared).
+
+    The value is at most MAX_NESTING_DEPTH levels deep (validated), so recursion is bounded.
+    """
+    if isinstance(value, dict):
+        return {key: _structure_copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_structure_copy(item) for item in value]
+    return value
+
+
+def _same(current: Any, clean: Any) -> bool:
+    """True if ``current`` still equals the clean copy, same types at every level.
+
+    The comparison descends only as deep as the clean copy (bounded), so a value made deeper in
+    place cannot raise RecursionError here; it is simply "changed".
+    """
+    if isinstance(clean, dict):
+        return (
+            isinstance(current, dict)
+            and current.keys() == clean.keys()
+            and all(_same(current[key], item) for key, item in clean.items())
+        )
+    if isinstance(clean, list):
+        return (
+            isinstance(current, list)
+            and len(current) == len(clean)
+            and all(_same(a, b) for a, b in zip(current, clean, strict=True))
+        )
+    return type(current) is type(clean) and bool(current == clean)
+
+
+def _enum_type(enum_cls: type[ErrorCategory] | type[ErrorSeverity], name: str) -> SQLEnum:
+    # values_callable: the database stores 'user_fixable', never the member name USER_FIXABLE.
+    return SQLEnum(
+        enum_cls,
+        name=name,
+        values_callable=enum_values,
+        validate_strings=True,
+        create_constraint=True,
+    )
+
+
+class SessionErrorMixin:
+    """Columns, constraints, indexes, validation and methods of the SessionError contract.
+
+    Mix into your own declarative model to get the contract on your own ``session_errors``
+    table. Override the ``sessionerror_*`` class attributes when your parent tables or the parent
+    model are named differently.
+    """
+
+    __tablename__: ClassVar[str] = SESSION_ERRORS_TABLE
+    #: Target of ``session_id`` (ON DELETE CASCADE).
+    sessionerror_session_fk: ClassVar[str] = _FK["session_id"].target
+    #: Target of ``related_file_id`` (ON DELETE SET NULL).
+    sessionerror_file_fk: ClassVar[str] = _FK["related_file_id"].target
+    #: Target of ``related_ticket_id`` (ON DELETE SET NULL).
+    sessionerror_ticket_fk: ClassVar[str] = _FK["related_ticket_id"].target
+    #: Name of the parent model class, which must declare ``session_errors`` back_populates.
+    sessionerror_session_model: ClassVar[str] = "WorkflowSession"
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Any, ...]:
+        table = cls.__tablename__
+        return (
+            *(Index(index.name_for(table), *index.columns) for index in INDEXES),
+            *(constraint for rule in CHECKS for constraint in _check_constraints(rule)),
+        )
+
+    #: Primary key, generated when the object is constructed.
+    id: Mapped[uuid.UUID] = mapped_column(
+        GUID, primary_key=True, default=uuid.uuid4, sort_order=_order("id")
+    )
+
+    @declared_attr
+    @classmethod
+    def session_id(cls) -> Mapped[uuid.UUID]:
+        """The owning workflow session; the error is deleted with it (CASCADE)."""
+        return mapped_column(
+            GUID,
+            ForeignKey(cls.sessionerror_session_fk, ondelete=_FK["session_id"].on_delete),
+            nullable=False,
+            sort_order=_order("session_id"),
+        )
+
+    @declared_attr
+    @classmethod
+    def error_category(cls) -> Mapped[ErrorCategory]:
+        """Who can fix it: user_fixable, admin_required or temporary."""
+        return mapped_column(
+            _enum_type(ErrorCategory, "error_category"),
+            nullable=False,
+            sort_order=_order("error_category"),
+        )
+
+    @declared_attr
+    @classmethod
+    def severity(cls) -> Mapped[ErrorSeverity]:
+        """blocking, warning or info."""
+        return mapped_column(
+            _enum_type(ErrorSeverity, "error_severity"),
+            nullable=False,
+            sort_order=_order("severity"),
+        )
+
+    #: Workflow stage: upload, processing, review or jira_export.
+    operation_stage: Mapped[str] = mapped_column(
+        String(32), nullable=False, sort_order=_order("operation_stage")
+    )
+
+    @declared_attr
+    @classmethod
+    def related_file_id(cls) -> Mapped[uuid.UUID | None]:
+        """File the error concerns; set to NULL when the file is deleted (audit trail kept)."""
+        return mapped_column(
+            GUID,
+            ForeignKey(cls.sessionerror_file_fk, ondelete=_FK["related_file_id"].on_delete),
+            nullable=True,
+            sort_order=_order("related_file_id"),
+        )
+
+    @declared_attr
+    @classmethod
+    def related_ticket_id(cls) -> Mapped[uuid.UUID | None]:
+        """Ticket the error concerns; set to NULL when the ticket is deleted."""
+        return mapped_column(
+            GUID,
+            ForeignKey(cls.sessionerror_ticket_fk, ondelete=_FK["related_ticket_id"].on_delete),
+            nullable=True,
+            sort_order=_order("related_ticket_id"),
+        )
+
+    #: User-friendly description; never blank.
+    user_message: Mapped[str] = mapped_column(
+        Text, nullable=False, sort_order=_order("user_message")
+    )
+    #: ``{"actions": ["step", ...]}``: what the user or admin can do about it.
+    #: Top-level changes in place (``error.recovery_actions["actions"] = [...]``) are tracked
+    #: and validated before the write; changes deeper down need a reassignment.
+    recovery_actions: Mapped[dict[str, Any]] = mapped_column(
+        MutableDict.as_mutable(JSONDocument), nullable=False, sort_order=_order("recovery_actions")
+    )
+    #: Stack traces, API responses...; secrets are redacted before storage.
+    technical_details: Mapped[dict[str, Any]] = mapped_column(
+        MutableDict.as_mutable(JSONDocument),
+        nullable=False,
+        default=dict,
+        sort_order=_order("technical_details"),
+    )
+    #: Application-specific error code such as ``JIRA_AUTH_401``.
+    error_code: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, sort_order=_order("error_code")
+    )
+    #: When the error was recorded (timezone-aware UTC).
+    created_at: Mapped[datetime] = created_at_column(
+        nullable=False, sort_order=_order("created_at")
+    )
+
+    @declared_attr
+    @classmethod
+    def session(cls) -> Mapped[Any]:
+        """The owning workflow session (``session.session_errors`` is the other side)."""
+        return relationship(cls.sessionerror_session_model, back_populates="session_errors")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = getattr(cls, "__table__", None)
+        if table is not None and table.name == cls.__tablename__:
+            event.listen(table, "after_create", seed_sqlite_planner_statistics)
+
+    def __init__(self, **kwargs: Any) -> None:
+        missing = [name for name in _REQUIRED if kwargs.get(name) is None]
+        if kwargs.get("session_id") is None and kwargs.get("session") is None:
+            missing.insert(0, "session_id")
+        if missing:
+            # The spec's messages for these two (§8), whatever else is missing.
+            if "user_message" in missing:
+                validate_user_message(None)
+            if "recovery_actions" in missing:
+                validate_recovery_actions(None)
+            raise ErrorDataValidationError(
+                f"Missing required field(s): {', '.join(missing)}", field=missing[0]
+            )
+        kwargs.setdefault("id", uuid.uuid4())
+        kwargs.setdefault("technical_details", {})
+        super().__init__(**kwargs)
+
+    # -- validation: on construction and assignment (validators) and before every write ------
+
+    @validates("error_category")
+    def _validate_category(self, _key: str, value: object) -> ErrorCategory:
+        return coerce_enum(ErrorCategory, value, "error_category")
+
+    @validates("severity")
+    def _validate_severity(self, _key: str, value: object) -> ErrorSeverity:
+        return coerce_enum(ErrorSeverity, value, "severity")
+
+    @validates("operation_stage")
+    def _validate_stage(self, _key: str, value: object) -> str:
+        return validate_operation_stage(value)
+
+    # The text and JSON fields are validated and redacted once, when set; a copy of the clean
+    # value is kept so the check before the write can skip what has not changed since (and
+    # re-check and re-redact whatever was changed in place, at any depth).
+
+    def _remember_clean(self, key: str, value: Any) -> Any:
+        self.__dict__.setdefault(_CLEAN, {})[key] = _structure_copy(value)
+        return value
+
+    @validates("user_message")
+    def _validate_message(self, key: str, value: object) -> str:
+        return str(self._remember_clean(key, validate_user_message(value)))
+
+    @validates("recovery_actions")
+    def _validate_actions(self, key: str, value: object) -> dict[str, Any]:
+        clean: dict[str, Any] = self._remember_clean(key, validate_recovery_actions(value))
+        return clean
+
+    @validates("technical_details")
+    def _validate_details(self, key: str, value: object) -> dict[str, Any]:
+        clean: dict[str, Any] = self._remember_clean(key, validate_technical_details(value))
+        return clean
+
+    @validates("error_code")
+    def _validate_code(self, key: str, value: object) -> str | None:
+        code = validate_error_code(value)
+        self._remember_clean(key, code)
+        return code
+
+    @validates("session_id", "related_file_id", "related_ticket_id")
+    def _validate_ids(self, key: str, value: object) -> uuid.UUID | None:
+        return validate_uuid(value, key, required=key == "session_id")
+
+    def validate(self) -> None:
+        """Validate the whole row; raise :class:`ErrorDataValidationError` on the first problem.
+
+        Runs automatically before every INSERT/UPDATE. Text and JSON fields unchanged since they
+        were set (validated and redacted then) are not scrubbed again; anything changed since,
+        in place at any depth included, is validated and redacted again.
+        """
+        self.error_category = coerce_enum(ErrorCategory, self.error_category, "error_category")
+        self.severity = coerce_enum(ErrorSeverity, self.severity, "severity")
+        self.operation_stage = validate_operation_stage(self.operation_stage)
+        clean: dict[str, Any] = self.__dict__.get(_CLEAN, {})
+        for key in _SCRUBBED:
+            current = getattr(self, key)
+            if key in clean and _same(current, clean[key]):
+                continue
+            setattr(self, key, current)  # the validator checks, redacts and remembers it
+
+    # -- behaviour (spec §4) ----------------------------------------------------------------
+
+    def is_blocking(self) -> bool:
+        """True if severity is 'blocking'."""
+        return self.severity == ErrorSeverity.BLOCKING
+
+    def get_recovery_action_list(self) -> list[str]:
+        """The recovery steps from the ``actions`` list of the JSON field, in order."""
+        actions = (self.recovery_actions or {}).get("actions")
+        if not isinstance(actions, list):
+            return []
+        return [str(step) for step in actions]
+
+    @property
+    def is_user_fixable(self) -> bool:
+        """True if the user can fix the error themselves."""
+        return self.error_category == ErrorCategory.USER_FIXABLE
+
+    @property
+    def requires_admin(self) -> bool:
+        """True if an administrator must act."""
+        return self.error_category == ErrorCategory.ADMIN_REQUIRED
+
+    @property
+    def age_minutes(self) -> float:
+        """Minutes since the error was recorded (0.0 before it is flushed)."""
+        if self.created_at is None:
+            return 0.0
+        return (utcnow() - self.created_at).total_seconds() / 60.0
+
+    @classmethod
+    def find_by_category(
+        cls,
+        session_id: uuid.UUID,
+        category: ErrorCategory | str,
+        *,
+        db: Session | None = None,
+    ) -> list[Any]:
+        """Errors of ``category`` in ``session_id``, oldest first (one query)."""
+        wanted = coerce_enum(ErrorCategory, category, "error_category")
+        statement = (
+            select(cls)
+            .where(cls.session_id == session_id, cls.error_category == wanted)
+            .order_by(cls.created_at, cls.id)
+        )
+        return list(current_session(db).scalars(statement))
+
+    @classmethod
+    def has_blocking_errors(cls, session_id: uuid.UUID, *, db: Session | None = None) -> bool:
+        """True if ``session_id`` has any blocking error (one EXISTS query, no rows loaded)."""
+        statement = select(
+            exists().where(cls.session_id == session_id, cls.severity == ErrorSeverity.BLOCKING)
+        )
+        return bool(current_session(db).scalar(statement))
+
+    def to_user_dict(self) -> dict[str, Any]:
+        """User-facing view of the error; never includes ``technical_details``."""
+        return {
+            "id": str(self.id),
+            "session_id": str(self.session_id),
+            "error_category": ErrorCategory(self.error_category).value,
+            "severity": ErrorSeverity(self.severity).value,
+            "operation_stage": self.operation_stage,
+            "user_message": self.user_message,
+            "recovery_actions": self.get_recovery_action_list(),
+            "error_code": self.error_code,
+            "is_blocking": self.is_blocking(),
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+    def __repr__(self) -> str:
+        category = getattr(self.error_category, "value", self.error_category)
+        severity = getattr(self.severity, "value", self.severity)
+        return f"<{type(self).__name__} {self.id} {category}/{severity} {self.operation_stage}>"
