@@ -39,22 +39,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from sessionerror.errors import ErrorDataValidationError, SessionErrorKitError
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity
+from sessionerror.models.enums import ErrorCategory
 from sessionerror.models.types import utcnow
 from sessionerror.models.validation import (
-    coerce_enum,
-    validate_error_code,
+    validate_error_fields,
     validate_operation_stage,
-    validate_recovery_actions,
-    validate_technical_details,
-    validate_user_message,
     validate_uuid,
 )
 
@@ -63,33 +59,17 @@ __all__ = ["DatasetError", "LoadedDataset", "available_datasets", "dataset_path"
 _PACKAGED = "_datasets"
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
-_TOP_FIELDS = {"description", "sessions"}
-_SESSION_FIELDS = {
-    "key",
-    "id",
-    "name",
-    "current_stage",
-    "created_days_ago",
-    "files",
-    "tickets",
-    "errors",
-}
-_FILE_FIELDS = {"key", "id", "filename"}
-_TICKET_FIELDS = {"key", "id", "summary", "jira_key"}
-_ERROR_FIELDS = {
-    "key",
-    "id",
-    "category",
-    "severity",
-    "stage",
-    "user_message",
-    "recovery_actions",
-    "technical_details",
-    "error_code",
-    "file",
-    "ticket",
-    "minutes_ago",
-}
+#: The fields each record may have (anything else is refused, naming the allowed ones).
+_TOP_FIELDS = frozenset({"description", "sessions"})
+_SESSION_FIELDS = frozenset(
+    {"key", "id", "name", "current_stage", "created_days_ago", "files", "tickets", "errors"}
+)
+_FILE_FIELDS = frozenset({"key", "id", "filename"})
+_TICKET_FIELDS = frozenset({"key", "id", "summary", "jira_key"})
+_ERROR_FIELDS = frozenset(
+    {"key", "id", "category", "severity", "stage", "user_message", "recovery_actions"}
+    | {"technical_details", "error_code", "file", "ticket", "minutes_ago"}
+)
 
 
 class DatasetError(SessionErrorKitError, ValueError):
@@ -201,18 +181,19 @@ class _Plan:
 
 
 class _Checker:
+    """Checks one file's records; every failure names the file, the record and the field."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.keys: dict[str, str] = {}
         self.ids: dict[uuid.UUID, str] = {}
 
-    def fail(self, message: str, record: str | None = None, field: str | None = None) -> None:
+    def fail(self, message: str, record: str | None = None, field: str | None = None) -> NoReturn:
         raise DatasetError(message, file=self.file, record=record, field=field)
 
-    def obj(self, value: object, record: str, fields: set[str]) -> dict[str, Any]:
+    def obj(self, value: object, record: str, fields: frozenset[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.fail(f"expected a JSON object, got {type(value).__name__}", record)
-        assert isinstance(value, dict)
         unknown = sorted(set(value) - fields)
         if unknown:
             self.fail(f"unknown field; allowed: {', '.join(sorted(fields))}", record, unknown[0])
@@ -228,7 +209,6 @@ class _Checker:
         value = data.get(name)
         if not isinstance(value, str) or not value.strip():
             self.fail("required non-blank string", record, name)
-        assert isinstance(value, str)
         if len(value) > limit:
             self.fail(f"longer than {limit} characters", record, name)
         return value
@@ -239,7 +219,6 @@ class _Checker:
             return record
         if not isinstance(value, str) or not value.strip():
             self.fail("required non-blank string", record, "key")
-        assert isinstance(value, str)
         if value in self.keys:
             self.fail(f"duplicate key {value!r} (first used by {self.keys[value]})", record, "key")
         self.keys[value] = record
@@ -252,7 +231,7 @@ class _Checker:
             value = validate_uuid(data["id"], "id", required=True)
         except ErrorDataValidationError as exc:
             self.fail(exc.message, record, "id")
-        assert value is not None
+        assert value is not None  # required=True never returns None
         if value in self.ids:
             self.fail(f"duplicate id (first used by {self.ids[value]})", record, "id")
         self.ids[value] = record
@@ -284,18 +263,9 @@ def _validated(document: object, file: str, now: datetime) -> _Plan:
         except ErrorDataValidationError as exc:
             check.fail(exc.message, record, "current_stage")
         created = now - timedelta(days=check.number(data, "created_days_ago", record))
-        plan.sessions.append(
-            (
-                session_key,
-                {
-                    "id": check.ident(data, record),
-                    "name": check.text(data, "name", record, 200),
-                    "current_stage": stage,
-                    "created_at": created,
-                    "updated_at": created,
-                },
-            )
-        )
+        row = {"id": check.ident(data, record), "name": check.text(data, "name", record, 200)}
+        row.update(current_stage=stage, created_at=created, updated_at=created)
+        plan.sessions.append((session_key, row))
         own_files: set[str] = set()
         own_tickets: set[str] = set()
         for f_index, raw in enumerate(check.items(data, "files", record)):
@@ -345,38 +315,30 @@ def _validated(document: object, file: str, now: datetime) -> _Plan:
     return plan
 
 
+#: Data set field names of the model columns they fill.
+_DATASET_FIELD = {
+    "error_category": "category",
+    "operation_stage": "stage",
+}
+
+
 def _error_row(check: _Checker, item: dict[str, Any], record: str) -> dict[str, Any]:
-    """Validate one error with the model's own validation functions."""
-    field_name = "category"
+    """Validate one error with the model's own validation sequence."""
+    actions = item.get("recovery_actions")
     try:
-        category = coerce_enum(ErrorCategory, item.get("category"), "error_category")
-        field_name = "severity"
-        severity = coerce_enum(ErrorSeverity, item.get("severity"), "severity")
-        field_name = "stage"
-        stage = validate_operation_stage(item.get("stage"))
-        field_name = "user_message"
-        message = validate_user_message(item.get("user_message"))
-        field_name = "recovery_actions"
-        actions = item.get("recovery_actions")
-        if isinstance(actions, list):
-            actions = {"actions": actions}
-        actions = validate_recovery_actions(actions)
-        field_name = "technical_details"
-        details = validate_technical_details(item.get("technical_details", {}))
-        field_name = "error_code"
-        code = validate_error_code(item.get("error_code"))
+        row = validate_error_fields(
+            error_category=item.get("category"),
+            severity=item.get("severity"),
+            operation_stage=item.get("stage"),
+            user_message=item.get("user_message"),
+            recovery_actions={"actions": actions} if isinstance(actions, list) else actions,
+            technical_details=item.get("technical_details", {}),
+            error_code=item.get("error_code"),
+        )
     except ErrorDataValidationError as exc:
-        check.fail(exc.message, record, field_name)
-    return {
-        "id": check.ident(item, record),
-        "error_category": category,
-        "severity": severity,
-        "operation_stage": stage,
-        "user_message": message,
-        "recovery_actions": actions,
-        "technical_details": details,
-        "error_code": code,
-    }
+        column = exc.field or ""
+        check.fail(exc.message, record, _DATASET_FIELD.get(column, column))
+    return {"id": check.ident(item, record), **row}
 
 
 # -- loading ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_NESTING_DEPTH",
     "coerce_enum",
     "validate_error_code",
+    "validate_error_fields",
     "validate_operation_stage",
     "validate_recovery_actions",
     "validate_technical_details",
@@ -23,11 +24,6 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=Enum)
-_FIELD_ENUMS: dict[str, type[Enum]] = {
-    "error_category": ErrorCategory,
-    "severity": ErrorSeverity,
-    "operation_stage": OperationStage,
-}
 
 #: Deepest nesting of dicts/lists accepted in ``technical_details`` and ``recovery_actions``
 #: (the top-level dict is level 1). Deeper values raise ErrorDataValidationError.
@@ -115,6 +111,32 @@ def validate_error_code(value: object) -> str | None:
         )
     _require_storable_text(value, "error_code")
     return redact_text(value)[:64]
+
+
+def validate_error_fields(
+    *,
+    error_category: object,
+    severity: object,
+    operation_stage: object,
+    user_message: object,
+    recovery_actions: object,
+    technical_details: object,
+    error_code: object,
+) -> dict[str, Any]:
+    """Validate (and redact) an error's seven content fields, in this order; return them.
+
+    The one sequence the model, the data sets and the bulk history use. The first problem
+    raises :class:`ErrorDataValidationError` whose ``field`` names the column.
+    """
+    return {
+        "error_category": coerce_enum(ErrorCategory, error_category, "error_category"),
+        "severity": coerce_enum(ErrorSeverity, severity, "severity"),
+        "operation_stage": validate_operation_stage(operation_stage),
+        "user_message": validate_user_message(user_message),
+        "recovery_actions": validate_recovery_actions(recovery_actions),
+        "technical_details": validate_technical_details(technical_details),
+        "error_code": validate_error_code(error_code),
+    }
 
 
 def validate_uuid(value: object, field: str, *, required: bool) -> uuid.UUID | None:
