@@ -8,13 +8,19 @@ fixture bodies: loading this module (or the plugin) does not import them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from sessionerror.factories.classes import (
+        SessionErrorFactory,
+        TicketFactory,
+        UploadedFileFactory,
+        WorkflowSessionFactory,
+    )
     from sessionerror.models import (
         SessionError,
         Ticket,
@@ -35,7 +41,7 @@ __all__ = [
 
 
 @pytest.fixture
-def workflow_session_factory(sessionerror_db: Session) -> Any:
+def workflow_session_factory(sessionerror_db: Session) -> type[WorkflowSessionFactory]:
     """The ``WorkflowSessionFactory`` class, writing to ``sessionerror_db``."""
     from sessionerror.factories.classes import WorkflowSessionFactory
 
@@ -43,14 +49,14 @@ def workflow_session_factory(sessionerror_db: Session) -> Any:
 
 
 @pytest.fixture
-def workflow_session(workflow_session_factory: Any) -> WorkflowSession:
+def workflow_session(workflow_session_factory: type[WorkflowSessionFactory]) -> WorkflowSession:
     """One flushed workflow session."""
-    created: WorkflowSession = workflow_session_factory()
+    created: WorkflowSession = workflow_session_factory.create()
     return created
 
 
 @pytest.fixture
-def uploaded_file_factory(sessionerror_db: Session) -> Any:
+def uploaded_file_factory(sessionerror_db: Session) -> type[UploadedFileFactory]:
     """The ``UploadedFileFactory`` class, writing to ``sessionerror_db``."""
     from sessionerror.factories.classes import UploadedFileFactory
 
@@ -58,14 +64,16 @@ def uploaded_file_factory(sessionerror_db: Session) -> Any:
 
 
 @pytest.fixture
-def uploaded_file(uploaded_file_factory: Any, workflow_session: WorkflowSession) -> UploadedFile:
+def uploaded_file(
+    uploaded_file_factory: type[UploadedFileFactory], workflow_session: WorkflowSession
+) -> UploadedFile:
     """One flushed uploaded file of ``workflow_session``."""
-    created: UploadedFile = uploaded_file_factory(session=workflow_session)
+    created: UploadedFile = uploaded_file_factory.create(session=workflow_session)
     return created
 
 
 @pytest.fixture
-def ticket_factory(sessionerror_db: Session) -> Any:
+def ticket_factory(sessionerror_db: Session) -> type[TicketFactory]:
     """The ``TicketFactory`` class, writing to ``sessionerror_db``."""
     from sessionerror.factories.classes import TicketFactory
 
@@ -73,14 +81,14 @@ def ticket_factory(sessionerror_db: Session) -> Any:
 
 
 @pytest.fixture
-def ticket(ticket_factory: Any, workflow_session: WorkflowSession) -> Ticket:
+def ticket(ticket_factory: type[TicketFactory], workflow_session: WorkflowSession) -> Ticket:
     """One flushed ticket of ``workflow_session``."""
-    created: Ticket = ticket_factory(session=workflow_session)
+    created: Ticket = ticket_factory.create(session=workflow_session)
     return created
 
 
 @pytest.fixture
-def session_error_factory(sessionerror_db: Session) -> Any:
+def session_error_factory(sessionerror_db: Session) -> type[SessionErrorFactory]:
     """The ``SessionErrorFactory`` class, writing to ``sessionerror_db``."""
     from sessionerror.factories.classes import SessionErrorFactory
 
@@ -88,7 +96,9 @@ def session_error_factory(sessionerror_db: Session) -> Any:
 
 
 @pytest.fixture
-def session_error(session_error_factory: Any, workflow_session: WorkflowSession) -> SessionError:
+def session_error(
+    session_error_factory: type[SessionErrorFactory], workflow_session: WorkflowSession
+) -> SessionError:
     """One flushed (warning, user-fixable, upload) error of ``workflow_session``."""
-    created: SessionError = session_error_factory(session=workflow_session)
+    created: SessionError = session_error_factory.create(session=workflow_session)
     return created
