@@ -15,9 +15,31 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SAWarning
 
-from sessionerror.check.report import TABLES, CheckResult, CheckStatus, Fix
-from sessionerror.models.contract import USER_MESSAGE_CHECK
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, enum_values
+from sessionerror.check.report import CheckResult, CheckStatus, Fix
+from sessionerror.models.contract import (
+    CHECKS,
+    COLUMN_NAMES,
+    FOREIGN_KEYS,
+    INDEXES,
+    SESSION_ERRORS_TABLE,
+    TABLES,
+    ColumnKind,
+    ColumnRule,
+    ForeignKeyRule,
+    IndexRule,
+    column_rule,
+)
+from sessionerror.models.contract import COLUMNS as CONTRACT_COLUMNS
+from sessionerror.models.ddl import (
+    SQLITE_REBUILD,
+    check_constraint_name,
+    column_ddl,
+    column_sqlalchemy,
+    foreign_key_ddl,
+    foreign_key_sqlalchemy,
+    index_ddl,
+    index_sqlalchemy,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -25,20 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["COLUMNS", "SCHEMA_CHECK_IDS", "run_schema_checks"]
 
 #: The 12 spec columns of ``session_errors``, in spec order.
-COLUMNS = (
-    "id",
-    "session_id",
-    "error_category",
-    "severity",
-    "operation_stage",
-    "related_file_id",
-    "related_ticket_id",
-    "user_message",
-    "recovery_actions",
-    "technical_details",
-    "error_code",
-    "created_at",
-)
+COLUMNS = COLUMN_NAMES
 #: Ids of the schema checks, in report order.
 SCHEMA_CHECK_IDS = (
     "schema.tables",
@@ -59,94 +68,15 @@ SCHEMA_CHECK_IDS = (
     "schema.check.user_message_not_blank",
     "sqlite.foreign_keys",
 )
-_UUID = ("id", "session_id", "related_file_id", "related_ticket_id")
-_JSON = ("recovery_actions", "technical_details")
-_NOT_NULL = (
-    "session_id",
-    "error_category",
-    "severity",
-    "operation_stage",
-    "user_message",
-    "recovery_actions",
-)
-_NULLABLE = ("related_file_id", "related_ticket_id")
-_ENUMS: dict[str, list[str]] = {
-    "error_category": enum_values(ErrorCategory),
-    "severity": enum_values(ErrorSeverity),
-}
-_ENUM_NAMES: dict[str, list[str]] = {
-    "error_category": [m.name for m in ErrorCategory],
-    "severity": [m.name for m in ErrorSeverity],
-}
-_ENUM_CLASS = {"error_category": "ErrorCategory", "severity": "ErrorSeverity"}
-_ENUM_TYPE = {"error_category": "error_category", "severity": "error_severity"}
-#: (column, referred table, ON DELETE rule)
-_FKS = (
-    ("session_id", "sessions", "CASCADE"),
-    ("related_file_id", "uploaded_files", "SET NULL"),
-    ("related_ticket_id", "tickets", "SET NULL"),
-)
-
-_PG_DDL: dict[str, str] = {
-    "id": "id UUID PRIMARY KEY",
-    "session_id": "session_id UUID NOT NULL REFERENCES sessions (id) ON DELETE CASCADE",
-    "error_category": "error_category error_category NOT NULL",
-    "severity": "severity error_severity NOT NULL",
-    "operation_stage": "operation_stage VARCHAR(32) NOT NULL",
-    "related_file_id": "related_file_id UUID REFERENCES uploaded_files (id) ON DELETE SET NULL",
-    "related_ticket_id": "related_ticket_id UUID REFERENCES tickets (id) ON DELETE SET NULL",
-    "user_message": f"user_message TEXT NOT NULL CHECK ({USER_MESSAGE_CHECK['postgresql']})",
-    "recovery_actions": "recovery_actions JSONB NOT NULL",
-    "technical_details": "technical_details JSONB NOT NULL DEFAULT '{}'",
-    "error_code": "error_code VARCHAR(64)",
-    "created_at": "created_at TIMESTAMPTZ NOT NULL DEFAULT now()",
-}
-_SQLITE_DDL: dict[str, str] = {
-    "id": "id CHAR(32) PRIMARY KEY",
-    "session_id": "session_id CHAR(32) NOT NULL REFERENCES sessions (id) ON DELETE CASCADE",
-    "error_category": "error_category VARCHAR(14) NOT NULL "
-    "CHECK (error_category IN ('user_fixable', 'admin_required', 'temporary'))",
-    "severity": "severity VARCHAR(8) NOT NULL CHECK (severity IN ('blocking', 'warning', 'info'))",
-    "operation_stage": "operation_stage VARCHAR(32) NOT NULL",
-    "related_file_id": "related_file_id CHAR(32) REFERENCES uploaded_files (id) ON DELETE SET NULL",
-    "related_ticket_id": "related_ticket_id CHAR(32) REFERENCES tickets (id) ON DELETE SET NULL",
-    "user_message": f"user_message TEXT NOT NULL CHECK ({USER_MESSAGE_CHECK['sqlite']})",
-    "recovery_actions": "recovery_actions JSON NOT NULL",
-    "technical_details": "technical_details JSON NOT NULL",
-    "error_code": "error_code VARCHAR(64)",
-    "created_at": "created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP",
-}
-_ENUM_SA = (
-    "mapped_column(Enum({cls}, name='{type}', values_callable=lambda e: [m.value for m in e], "
-    "create_constraint=True), nullable=False)"
-)
-_SA: dict[str, str] = {
-    "id": "mapped_column(Uuid(as_uuid=True), primary_key=True, default=uuid.uuid4)",
-    "session_id": "mapped_column(Uuid(as_uuid=True), ForeignKey('sessions.id', "
-    "ondelete='CASCADE'), nullable=False)",
-    "error_category": _ENUM_SA.format(cls="ErrorCategory", type="error_category"),
-    "severity": _ENUM_SA.format(cls="ErrorSeverity", type="error_severity"),
-    "operation_stage": "mapped_column(String(32), nullable=False)",
-    "related_file_id": "mapped_column(Uuid(as_uuid=True), ForeignKey('uploaded_files.id', "
-    "ondelete='SET NULL'), nullable=True)",
-    "related_ticket_id": "mapped_column(Uuid(as_uuid=True), ForeignKey('tickets.id', "
-    "ondelete='SET NULL'), nullable=True)",
-    "user_message": "mapped_column(Text, nullable=False) + CheckConstraint("
-    "USER_MESSAGE_CHECK[dialect], name='user_message_not_blank') "
-    "(from sessionerror.models import USER_MESSAGE_CHECK)",
-    "recovery_actions": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)",
-    "technical_details": "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), "
-    "nullable=False, default=dict)",
-    "error_code": "mapped_column(String(64), nullable=True)",
-    "created_at": "mapped_column(DateTime(timezone=True), nullable=False, "
-    "server_default=func.now())",
-}
-_SQLITE_REBUILD = (
-    "SQLite cannot alter a column or constraint: rebuild the table with {piece} "
-    "(PRAGMA foreign_keys=OFF; CREATE TABLE session_errors_new (...); "
-    "INSERT INTO session_errors_new SELECT * FROM session_errors; DROP TABLE session_errors; "
-    "ALTER TABLE session_errors_new RENAME TO session_errors; PRAGMA foreign_keys=ON)"
-)
+_TABLE = SESSION_ERRORS_TABLE
+_NOT_NULL = tuple(c.name for c in CONTRACT_COLUMNS if c.checked_nullability and not c.nullable)
+_NULLABLE = tuple(c.name for c in CONTRACT_COLUMNS if c.checked_nullability and c.nullable)
+_ENUM_COLUMNS = tuple(c for c in CONTRACT_COLUMNS if c.kind is ColumnKind.ENUM)
+_JSON = tuple(c.name for c in CONTRACT_COLUMNS if c.kind is ColumnKind.JSON)
+_PG_DDL = {c.name: column_ddl(c, "postgresql") for c in CONTRACT_COLUMNS}
+_SQLITE_DDL = {c.name: column_ddl(c, "sqlite") for c in CONTRACT_COLUMNS}
+_SA = {c.name: column_sqlalchemy(c) for c in CONTRACT_COLUMNS}
+_BLANK_MESSAGE = next(rule for rule in CHECKS if rule.name == "user_message_not_blank")
 
 
 @dataclass
@@ -171,21 +101,21 @@ def _load(conn: Connection) -> _Schema:
         warnings.simplefilter("ignore", SAWarning)
         insp = inspect(conn)
         tables = set(insp.get_table_names()) & set(TABLES)
-        if "session_errors" not in tables:
+        if _TABLE not in tables:
             return _Schema(conn.dialect.name, tables, {}, {}, [], [], [])
-        columns = {c["name"]: dict(c) for c in insp.get_columns("session_errors")}
-        checks = [dict(c) for c in insp.get_check_constraints("session_errors")]
-        indexes = [[str(c) for c in i["column_names"]] for i in insp.get_indexes("session_errors")]
-        pk = insp.get_pk_constraint("session_errors").get("constrained_columns") or []
-        uniques = insp.get_unique_constraints("session_errors")
-        fks = [dict(f) for f in insp.get_foreign_keys("session_errors")]
+        columns = {c["name"]: dict(c) for c in insp.get_columns(_TABLE)}
+        checks = [dict(c) for c in insp.get_check_constraints(_TABLE)]
+        indexes = [[str(c) for c in i["column_names"]] for i in insp.get_indexes(_TABLE)]
+        pk = insp.get_pk_constraint(_TABLE).get("constrained_columns") or []
+        uniques = insp.get_unique_constraints(_TABLE)
+        fks = [dict(f) for f in insp.get_foreign_keys(_TABLE)]
     indexes += [[str(c) for c in pk]] + [[str(c) for c in u["column_names"]] for u in uniques]
     declared: dict[str, str] = {}
     if conn.dialect.name == "sqlite":
-        rows = conn.exec_driver_sql("PRAGMA table_info(session_errors)").all()
+        rows = conn.exec_driver_sql(f"PRAGMA table_info({_TABLE})").all()
         declared = {str(row[1]): str(row[2]).upper() for row in rows}
         # The inspector misses ON DELETE of inline REFERENCES clauses; the PRAGMA has it.
-        fk_rows = conn.exec_driver_sql("PRAGMA foreign_key_list(session_errors)").all()
+        fk_rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list({_TABLE})").all()
         fks = [
             {
                 "name": None,
@@ -207,11 +137,9 @@ def _result(check_id: str, title: str, problems: list[str], expected: str, fix: 
 
 def _column_fix(schema: _Schema, names: list[str], extra_pg: str = "") -> Fix:
     if schema.is_pg():
-        ddl = extra_pg or "; ".join(
-            f"ALTER TABLE session_errors ADD COLUMN {_PG_DDL[n]}" for n in names
-        )
+        ddl = extra_pg or "; ".join(f"ALTER TABLE {_TABLE} ADD COLUMN {_PG_DDL[n]}" for n in names)
     else:
-        ddl = _SQLITE_REBUILD.format(piece=", ".join(_SQLITE_DDL[n] for n in names))
+        ddl = SQLITE_REBUILD.format(piece=", ".join(_SQLITE_DDL[n] for n in names))
     return Fix(ddl, "; ".join(f"{n}: Mapped[...] = {_SA[n]}" for n in names))
 
 
@@ -255,13 +183,14 @@ def _kind(schema: _Schema, name: str) -> tuple[str, str]:
 
 
 def _allowed_kinds(schema: _Schema, name: str) -> set[str]:
-    if name in _UUID:
+    column = column_rule(name)
+    if column.kind is ColumnKind.UUID:
         return {"uuid"} if schema.is_pg() else {"uuid", "text", "blob"}
-    if name in _JSON:
+    if column.kind is ColumnKind.JSON:
         return {"json", "jsonb"} if schema.is_pg() else {"json", "text"}
-    if name == "created_at":
+    if column.kind is ColumnKind.TIMESTAMP:
         return {"timestamp"} if schema.is_pg() else {"timestamp", "text"}
-    if name in ("error_category", "severity", "operation_stage"):
+    if column.enum is not None:
         return {"enum", "text"}
     return {"text"}
 
@@ -273,12 +202,12 @@ def _check_tables(schema: _Schema) -> CheckResult:
     missing = [t for t in TABLES if t not in schema.tables]
     problems = [f"missing table(s): {', '.join(missing)}"] if missing else []
     fix = Fix(
-        "create them with your migration tool (see sessionerror.models.session_error for the DDL)",
+        "create them with your migration tool (see sessionerror.models.contract for the DDL)",
         "Base.metadata.create_all(engine) with models deriving from SessionErrorMixin",
     )
     return _result(
         "schema.tables",
-        "session_errors and its parent tables exist",
+        f"{_TABLE} and its parent tables exist",
         problems,
         "tables " + ", ".join(TABLES),
         fix,
@@ -308,7 +237,7 @@ def _check_types(schema: _Schema) -> CheckResult:
     if schema.is_pg():
         expected = "uuid for ids, text/varchar, enum or text for enums, timestamp for created_at"
         ddl = "; ".join(
-            f"ALTER TABLE session_errors ALTER COLUMN {n} TYPE "
+            f"ALTER TABLE {_TABLE} ALTER COLUMN {n} TYPE "
             f"{_PG_DDL[n].split()[1]} USING {n}::{_PG_DDL[n].split()[1]}"
             for n in bad
         )
@@ -330,7 +259,7 @@ def _check_jsonb(schema: _Schema) -> CheckResult:
         if name in schema.columns and _kind(schema, name)[0] == "json":
             problems.append(f"{name} is JSON (text, not indexable, keeps duplicate keys)")
     ddl = "; ".join(
-        f"ALTER TABLE session_errors ALTER COLUMN {n} TYPE JSONB USING {n}::jsonb" for n in _JSON
+        f"ALTER TABLE {_TABLE} ALTER COLUMN {n} TYPE JSONB USING {n}::jsonb" for n in _JSON
     )
     fix = Fix(ddl, "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)")
     return _result("schema.jsonb", title, problems, "JSONB on PostgreSQL", fix)
@@ -341,11 +270,11 @@ def _check_nullability(schema: _Schema) -> CheckResult:
     for name in _NOT_NULL:
         if name in schema.columns and schema.columns[name]["nullable"]:
             problems.append(f"{name} is nullable")
-            alters.append(f"ALTER TABLE session_errors ALTER COLUMN {name} SET NOT NULL")
+            alters.append(f"ALTER TABLE {_TABLE} ALTER COLUMN {name} SET NOT NULL")
     for name in _NULLABLE:
         if name in schema.columns and not schema.columns[name]["nullable"]:
             problems.append(f"{name} is NOT NULL (SET NULL on delete cannot work)")
-            alters.append(f"ALTER TABLE session_errors ALTER COLUMN {name} DROP NOT NULL")
+            alters.append(f"ALTER TABLE {_TABLE} ALTER COLUMN {name} DROP NOT NULL")
     wanted = [n for n in (*_NOT_NULL, *_NULLABLE) if any(p.startswith(n) for p in problems)]
     fix = _column_fix(schema, wanted, "; ".join(alters))
     return _result(
@@ -360,7 +289,8 @@ def _check_nullability(schema: _Schema) -> CheckResult:
 def _check_created_at_default(schema: _Schema) -> CheckResult:
     column = schema.columns.get("created_at")
     problems = [] if column is None or column.get("default") else ["created_at has no default"]
-    ddl = "ALTER TABLE session_errors ALTER COLUMN created_at SET DEFAULT now()"
+    default = column_rule("created_at").server_default["postgresql"]
+    ddl = f"ALTER TABLE {_TABLE} ALTER COLUMN created_at SET DEFAULT {default}"
     return _result(
         "schema.created_at_default",
         "created_at has a server default",
@@ -388,7 +318,7 @@ def _check_timezone(schema: _Schema) -> CheckResult:
         if shown != "timestamptz":
             problems.append(f"created_at is {shown} (naive: the offset is lost)")
     ddl = (
-        "ALTER TABLE session_errors ALTER COLUMN created_at TYPE timestamptz "
+        f"ALTER TABLE {_TABLE} ALTER COLUMN created_at TYPE timestamptz "
         "USING created_at AT TIME ZONE 'UTC'"
     )
     return _result(
@@ -413,9 +343,10 @@ def _pg_enum_labels(conn: Connection, type_name: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _check_enum(conn: Connection, schema: _Schema, name: str) -> CheckResult:
+def _check_enum(conn: Connection, schema: _Schema, column: ColumnRule) -> CheckResult:
+    name = column.name
     check_id, title = f"schema.enum.{name}", f"{name} accepts exactly the spec's values"
-    wanted = _ENUMS[name]
+    wanted = column.enum_values
     expected = ", ".join(wanted)
     if name not in schema.columns:
         return CheckResult(check_id, title, CheckStatus.SKIP, reason=f"column {name} missing")
@@ -432,23 +363,24 @@ def _check_enum(conn: Connection, schema: _Schema, name: str) -> CheckResult:
                 allowed = re.findall(r"'([^']*)'", sqltext)
                 source = f"CHECK ({sqltext})"
                 break
-    type_name = _ENUM_TYPE[name]
+    type_name = column.enum_type_name
     if schema.is_pg():
         labels = ", ".join(f"'{v}'" for v in wanted)
         ddl = (
-            f"CREATE TYPE {type_name}_v AS ENUM ({labels}); ALTER TABLE session_errors ALTER "
+            f"CREATE TYPE {type_name}_v AS ENUM ({labels}); ALTER TABLE {_TABLE} ALTER "
             f"COLUMN {name} TYPE {type_name}_v USING lower({name}::text)::{type_name}_v"
         )
     else:
-        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL[name]) + (
-            f"; UPDATE session_errors SET {name} = lower({name})"
+        ddl = SQLITE_REBUILD.format(piece=_SQLITE_DDL[name]) + (
+            f"; UPDATE {_TABLE} SET {name} = lower({name})"
         )
-    fix = Fix(ddl, f"{name}: Mapped[{_ENUM_CLASS[name]}] = {_SA[name]}")
+    enum_class = column.enum.__name__ if column.enum else ""
+    fix = Fix(ddl, f"{name}: Mapped[{enum_class}] = {_SA[name]}")
     if allowed is None:
         problems = [f"{name} accepts any text (no enum type, no CHECK constraint)"]
     elif sorted(allowed) == sorted(wanted):
         problems = []
-    elif sorted(allowed) == sorted(_ENUM_NAMES[name]):
+    elif sorted(allowed) == sorted(column.enum_names):
         problems = [
             f"enum stored as NAMES ({', '.join(allowed)}) in {source}: "
             "Enum() without values_callable stores member names"
@@ -458,52 +390,44 @@ def _check_enum(conn: Connection, schema: _Schema, name: str) -> CheckResult:
     return _result(check_id, title, problems, f"values {expected}", fix)
 
 
-def _check_index(schema: _Schema, name: str) -> CheckResult:
+def _check_index(schema: _Schema, index: IndexRule) -> CheckResult:
+    name = index.columns[0]
     found = any(cols and cols[0] == name for cols in schema.indexes)
-    index = f"idx_session_errors_{'category' if name == 'error_category' else name}"
     problems = [] if found else [f"no index whose first column is {name}"]
     return _result(
         f"schema.index.{name}",
         f"an index leads with {name}",
         problems,
-        f"an index on ({name})",
-        Fix(
-            f"CREATE INDEX {index} ON session_errors ({name})",
-            f"__table_args__ = (Index('{index}', '{name}'), ...)",
-        ),
+        f"an index on ({', '.join(index.columns)})",
+        Fix(index_ddl(index), index_sqlalchemy(index)),
     )
 
 
-def _check_fk(schema: _Schema, column: str, target: str, rule: str) -> CheckResult:
+def _check_fk(schema: _Schema, rule: ForeignKeyRule) -> CheckResult:
+    column, target, on_delete = rule.column, rule.table, rule.on_delete
     check_id = f"schema.fk.{column}"
-    title = f"{column} references {target}.id ON DELETE {rule}"
+    title = f"{column} references {rule.target} ON DELETE {on_delete}"
     fk = next((f for f in schema.fks if f["constrained_columns"] == [column]), None)
     problems = []
     if fk is None:
         problems.append(f"no foreign key on {column}")
     else:
         found_target = f"{fk['referred_table']}.{','.join(fk['referred_columns'])}"
-        if found_target != f"{target}.id":
+        if found_target != rule.target:
             problems.append(f"{column} references {found_target}")
         ondelete = str((fk.get("options") or {}).get("ondelete") or "NO ACTION").upper()
-        if ondelete != rule:
-            problems.append(f"ON DELETE {ondelete} (missing ON DELETE {rule})")
+        if ondelete != on_delete:
+            problems.append(f"ON DELETE {ondelete} (missing ON DELETE {on_delete})")
     if schema.is_pg():
-        name = (fk or {}).get("name") or f"fk_session_errors_{column}_{target}"
-        drop = f"ALTER TABLE session_errors DROP CONSTRAINT {name}; " if fk else ""
-        ddl = (
-            f"{drop}ALTER TABLE session_errors ADD CONSTRAINT {name} FOREIGN KEY ({column}) "
-            f"REFERENCES {target} (id) ON DELETE {rule}"
-        )
+        ddl = foreign_key_ddl(rule, name=(fk or {}).get("name"), replace=fk is not None)
     else:
-        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL[column])
-    sa = f"mapped_column(Uuid(as_uuid=True), ForeignKey('{target}.id', ondelete='{rule}'))"
+        ddl = SQLITE_REBUILD.format(piece=_SQLITE_DDL[column])
     return _result(
         check_id,
         title,
         problems,
-        f"FOREIGN KEY REFERENCES {target} (id) ON DELETE {rule}",
-        Fix(ddl, sa),
+        f"FOREIGN KEY REFERENCES {target} ({rule.target_column}) ON DELETE {on_delete}",
+        Fix(ddl, foreign_key_sqlalchemy(rule)),
     )
 
 
@@ -522,15 +446,13 @@ def _check_blank_message(schema: _Schema) -> CheckResult:
 
 def blank_message_fix(dialect: str) -> Fix:
     """How to add the reference not-blank CHECK on ``dialect`` (DDL and SQLAlchemy)."""
-    check = USER_MESSAGE_CHECK[dialect]
+    check = _BLANK_MESSAGE.sql_for(dialect)
     if dialect == "postgresql":
-        ddl = (
-            "ALTER TABLE session_errors ADD CONSTRAINT ck_session_errors_user_message_not_blank "
-            f"CHECK ({check})"
-        )
+        name = check_constraint_name(_BLANK_MESSAGE)
+        ddl = f"ALTER TABLE {_TABLE} ADD CONSTRAINT {name} CHECK ({check})"
     else:
-        ddl = _SQLITE_REBUILD.format(piece=_SQLITE_DDL["user_message"])
-    return Fix(ddl, f"CheckConstraint({check!r}, name='user_message_not_blank')")
+        ddl = SQLITE_REBUILD.format(piece=_SQLITE_DDL["user_message"])
+    return Fix(ddl, f"CheckConstraint({check!r}, name='{_BLANK_MESSAGE.name}')")
 
 
 def _check_sqlite_foreign_keys(conn: Connection, *, own_connection: bool) -> CheckResult:
@@ -578,9 +500,9 @@ def run_schema_checks(conn: Connection, *, own_connection: bool = False) -> list
     """
     schema = _load(conn)
     results = [_check_tables(schema)]
-    if "session_errors" not in schema.tables:
+    if _TABLE not in schema.tables:
         results += [
-            CheckResult(check_id, check_id, CheckStatus.SKIP, reason="no session_errors table")
+            CheckResult(check_id, check_id, CheckStatus.SKIP, reason=f"no {_TABLE} table")
             for check_id in SCHEMA_CHECK_IDS[1:-1]
         ]
     else:
@@ -591,9 +513,9 @@ def run_schema_checks(conn: Connection, *, own_connection: bool = False) -> list
             _check_nullability(schema),
             _check_created_at_default(schema),
             _check_timezone(schema),
-            *(_check_enum(conn, schema, name) for name in _ENUMS),
-            *(_check_index(schema, name) for name in ("session_id", "error_category", "severity")),
-            *(_check_fk(schema, column, target, rule) for column, target, rule in _FKS),
+            *(_check_enum(conn, schema, column) for column in _ENUM_COLUMNS),
+            *(_check_index(schema, index) for index in INDEXES),
+            *(_check_fk(schema, rule) for rule in FOREIGN_KEYS),
             _check_blank_message(schema),
         ]
     results.append(_check_sqlite_foreign_keys(conn, own_connection=own_connection))

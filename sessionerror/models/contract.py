@@ -159,7 +159,9 @@ COLUMNS: tuple[ColumnRule, ...] = (
         enum=ErrorSeverity,
         enum_type_name="error_severity",
     ),
-    ColumnRule("operation_stage", ColumnKind.STRING, nullable=False, length=32),
+    ColumnRule(
+        "operation_stage", ColumnKind.STRING, nullable=False, length=32, enum=OperationStage
+    ),
     ColumnRule("related_file_id", ColumnKind.UUID, nullable=True),
     ColumnRule("related_ticket_id", ColumnKind.UUID, nullable=True),
     ColumnRule("user_message", ColumnKind.TEXT, nullable=False),

@@ -1,0 +1,60 @@
+"""Scenario: deleting a session deletes its errors (ON DELETE CASCADE)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, delete
+
+from sessionerror.models import (
+    SessionError,
+    Ticket,
+    UploadedFile,
+    WorkflowSession,
+)
+from sessionerror.models.enums import ErrorSeverity, OperationStage
+from sessionerror.scenarios.common import (
+    FK_HINT,
+    ScenarioResult,
+    count_rows,
+    foreign_keys_enforced,
+    new_error,
+    new_session,
+    plural,
+    rolled_back,
+    table_of,
+)
+
+__all__ = ["run_cascade"]
+
+
+def run_cascade(bind: Engine | Connection) -> ScenarioResult:
+    """Deleting a session (plain SQL DELETE) removes its errors, files and tickets."""
+    result = ScenarioResult("cascade", "deleting a session removes its errors, files and tickets")
+    with rolled_back(bind, result) as db:
+        doomed = new_session(db, "Session to delete")
+        file = UploadedFile(session=doomed, filename="tickets.xlsx")
+        db.add(file)
+        ticket = Ticket(session=doomed, summary="Replace the badge reader")
+        new_error(db, doomed, file=file, ticket=ticket)
+        new_error(db, doomed, severity=ErrorSeverity.BLOCKING, stage=OperationStage.UPLOAD)
+        kept = new_session(db, "Session to keep")
+        new_error(db, kept)
+        db.flush()
+        ids = [doomed.id]
+        result.note("created a session with 1 file, 1 ticket and 2 errors, plus another session")
+        db.execute(
+            delete(table_of(WorkflowSession)).where(table_of(WorkflowSession).c.id == doomed.id)
+        )
+        db.expire_all()
+        result.note("deleted the first session with DELETE FROM sessions (no ORM cascade)")
+        hint = FK_HINT if not foreign_keys_enforced(db.connection()) else None
+        errors = count_rows(db, SessionError, "session_id", ids)
+        result.check(errors == 0, "its errors are gone", f"{plural(errors, 'error')} left", hint)
+        files = count_rows(db, UploadedFile, "session_id", ids)
+        result.check(files == 0, "its files are gone", f"{plural(files, 'file')} left", hint)
+        tickets = count_rows(db, Ticket, "session_id", ids)
+        result.check(
+            tickets == 0, "its tickets are gone", f"{plural(tickets, 'ticket')} left", hint
+        )
+        other = count_rows(db, SessionError, "session_id", [kept.id])
+        result.check(other == 1, "the other session's error stays", plural(other, "error"))
+    return result
