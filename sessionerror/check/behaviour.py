@@ -20,6 +20,18 @@ from sqlalchemy.exc import DBAPIError
 
 from sessionerror.check.report import CheckResult, CheckStatus, Fix
 from sessionerror.check.schema import blank_message_fix
+from sessionerror.models.contract import (
+    FOREIGN_KEYS,
+    SESSION_ERRORS_TABLE,
+    SESSIONS_TABLE,
+    TABLES,
+    TICKETS_TABLE,
+    UPLOADED_FILES_TABLE,
+    ForeignKeyRule,
+    column_rule,
+)
+from sessionerror.models.ddl import foreign_key_sqlalchemy_argument
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.redaction import mask_url_password
 
 if TYPE_CHECKING:
@@ -42,6 +54,9 @@ BEHAVIOUR_CHECKS: tuple[tuple[str, str], ...] = (
     ("behaviour.rejects_orphan", "the database refuses an error of an unknown session"),
 )
 _TITLES = dict(BEHAVIOUR_CHECKS)
+_ERRORS = SESSION_ERRORS_TABLE
+_FK = {rule.column: rule for rule in FOREIGN_KEYS}
+_BLOCKING = ErrorSeverity.BLOCKING.value
 _MARK = "sessionerror-check"
 _FK_PRAGMA = (
     "if this is SQLite, turn foreign keys on: "
@@ -145,10 +160,7 @@ class _Writer:
         self.conn = conn
         self.dialect = conn.dialect.name
         insp = inspect(conn)
-        self.columns = {
-            name: insp.get_columns(name)
-            for name in ("sessions", "uploaded_files", "tickets", "session_errors")
-        }
+        self.columns = {name: insp.get_columns(name) for name in TABLES}
 
     def insert(self, name: str, values: dict[str, Any]) -> Any:
         row = dict(values)
@@ -171,21 +183,21 @@ class _Writer:
     def error(self, **overrides: Any) -> Any:
         values: dict[str, Any] = {
             "id": _new_id(self.dialect),
-            "error_category": "user_fixable",
-            "severity": "warning",
-            "operation_stage": "upload",
+            "error_category": ErrorCategory.USER_FIXABLE.value,
+            "severity": ErrorSeverity.WARNING.value,
+            "operation_stage": OperationStage.UPLOAD.value,
             "user_message": "sessionerror check: test error",
             "recovery_actions": json.dumps({"actions": ["Retry the upload"]}),
             "technical_details": json.dumps({"check": _MARK}),
             "error_code": "SESSIONERROR_CHECK",
         }
         values.update(overrides)
-        return self.insert("session_errors", values)
+        return self.insert(_ERRORS, values)
 
 
 def _errors() -> TableClause:
     return table(
-        "session_errors",
+        _ERRORS,
         column("id"),
         column("session_id"),
         column("severity"),
@@ -205,24 +217,25 @@ def _pass(check_id: str, expected: str) -> CheckResult:
     return CheckResult(check_id, _TITLES[check_id], CheckStatus.PASS, expected=expected)
 
 
-def _fk_fix(dialect: str, column_name: str, target: str, rule: str) -> Fix:
+def _fk_fix(dialect: str, rule: ForeignKeyRule) -> Fix:
+    column_name, target, on_delete = rule.column, rule.table, rule.on_delete
+    references = f"REFERENCES {target} ({rule.target_column}) ON DELETE {on_delete}"
     if dialect == "postgresql":
         ddl = (
-            f"ALTER TABLE session_errors DROP CONSTRAINT <fk on {column_name}>; ALTER TABLE "
-            f"session_errors ADD FOREIGN KEY ({column_name}) REFERENCES {target} (id) "
-            f"ON DELETE {rule}"
+            f"ALTER TABLE {_ERRORS} DROP CONSTRAINT <fk on {column_name}>; ALTER TABLE "
+            f"{_ERRORS} ADD FOREIGN KEY ({column_name}) {references}"
         )
     else:
         ddl = (
-            f"rebuild session_errors with {column_name} REFERENCES {target} (id) ON DELETE "
-            f"{rule}, and PRAGMA foreign_keys=ON in the engine's connect event"
+            f"rebuild {_ERRORS} with {column_name} {references}, "
+            "and PRAGMA foreign_keys=ON in the engine's connect event"
         )
-    return Fix(ddl, f"ForeignKey('{target}.id', ondelete='{rule}')")
+    return Fix(ddl, foreign_key_sqlalchemy_argument(rule))
 
 
 def _check_cascade(conn: Connection, rows: _Rows) -> CheckResult:
     check_id, expected = "behaviour.cascade_session", "the session's errors are deleted"
-    sessions = table("sessions", column("id"))
+    sessions = table(SESSIONS_TABLE, column("id"))
     errors = _errors()
 
     def action() -> int:
@@ -231,7 +244,7 @@ def _check_cascade(conn: Connection, rows: _Rows) -> CheckResult:
         return int(conn.execute(left).scalar_one())
 
     left, error = _attempt(conn, action)
-    fix = _fk_fix(conn.dialect.name, "session_id", "sessions", "CASCADE")
+    fix = _fk_fix(conn.dialect.name, _FK["session_id"])
     if error is not None:
         return _fail(check_id, f"deleting the session was refused: {_reason(error)}", expected, fix)
     if left:
@@ -241,11 +254,12 @@ def _check_cascade(conn: Connection, rows: _Rows) -> CheckResult:
 
 
 def _check_set_null(conn: Connection, rows: _Rows, kind: str) -> CheckResult:
-    parent, link, parent_id = (
-        ("uploaded_files", "related_file_id", rows.file_1)
+    rule, parent_id = (
+        (_FK["related_file_id"], rows.file_1)
         if kind == "file"
-        else ("tickets", "related_ticket_id", rows.ticket_1)
+        else (_FK["related_ticket_id"], rows.ticket_1)
     )
+    parent, link = rule.table, rule.column
     check_id = f"behaviour.set_null_{kind}"
     expected = f"the error is kept with {link} = NULL"
     target = table(parent, column("id"))
@@ -258,7 +272,7 @@ def _check_set_null(conn: Connection, rows: _Rows, kind: str) -> CheckResult:
         return (found is not None, found[0] if found is not None else None)
 
     outcome, error = _attempt(conn, action)
-    fix = _fk_fix(conn.dialect.name, link, parent, "SET NULL")
+    fix = _fk_fix(conn.dialect.name, rule)
     if error is not None or outcome is None:
         found = f"deleting the {kind} was refused: {_reason(error or Exception())}"
         return _fail(check_id, found, expected, fix)
@@ -278,7 +292,7 @@ def _check_blocking(conn: Connection, rows: _Rows) -> CheckResult:
 
     def has_blocking(session_id: Any) -> bool:
         query = select(
-            exists().where(errors.c.session_id == session_id, errors.c.severity == "blocking")
+            exists().where(errors.c.session_id == session_id, errors.c.severity == _BLOCKING)
         )
         return bool(conn.execute(query).scalar())
 
@@ -286,8 +300,8 @@ def _check_blocking(conn: Connection, rows: _Rows) -> CheckResult:
         conn, lambda: (has_blocking(rows.session_1), has_blocking(rows.session_2))
     )
     fix = Fix(
-        "SELECT EXISTS (SELECT 1 FROM session_errors WHERE session_id = :id "
-        "AND severity = 'blocking')",
+        f"SELECT EXISTS (SELECT 1 FROM {_ERRORS} WHERE session_id = :id "
+        f"AND severity = '{_BLOCKING}')",
         "select(exists().where(SessionError.session_id == id, "
         "SessionError.severity == ErrorSeverity.BLOCKING))",
     )
@@ -310,17 +324,10 @@ def _check_refused(
         fix = blank_message_fix(dialect)
     elif check_id == "behaviour.rejects_unknown_category":
         expected = "an unknown error_category is refused (enum type or CHECK)"
-        fix = Fix(
-            "CREATE TYPE error_category AS ENUM ('user_fixable', 'admin_required', 'temporary')"
-            if dialect == "postgresql"
-            else "rebuild session_errors with CHECK (error_category IN "
-            "('user_fixable', 'admin_required', 'temporary'))",
-            "Enum(ErrorCategory, name='error_category', values_callable=lambda e: "
-            "[m.value for m in e], create_constraint=True)",
-        )
+        fix = _unknown_category_fix(dialect)
     else:
         expected = "an error whose session does not exist is refused (foreign key enforced)"
-        fix = _fk_fix(dialect, "session_id", "sessions", "CASCADE")
+        fix = _fk_fix(dialect, _FK["session_id"])
     if error is None and stored is not None:
         found = "the row was stored"
         if check_id == "behaviour.rejects_orphan":
@@ -329,11 +336,24 @@ def _check_refused(
     return _pass(check_id, expected)
 
 
+def _unknown_category_fix(dialect: str) -> Fix:
+    category = column_rule("error_category")
+    labels = ", ".join(f"'{value}'" for value in category.enum_values)
+    enum_class = category.enum.__name__ if category.enum else ""
+    return Fix(
+        f"CREATE TYPE {category.enum_type_name} AS ENUM ({labels})"
+        if dialect == "postgresql"
+        else f"rebuild {_ERRORS} with CHECK ({category.name} IN ({labels}))",
+        f"Enum({enum_class}, name='{category.enum_type_name}', values_callable=lambda e: "
+        "[m.value for m in e], create_constraint=True)",
+    )
+
+
 def _insert_rows(conn: Connection, writer: _Writer) -> _Rows:
-    session_1 = writer.insert("sessions", {"name": _MARK})
-    session_2 = writer.insert("sessions", {"name": _MARK})
-    file_1 = writer.insert("uploaded_files", {"session_id": session_1, "filename": _MARK})
-    ticket_1 = writer.insert("tickets", {"session_id": session_1, "summary": _MARK})
+    session_1 = writer.insert(SESSIONS_TABLE, {"name": _MARK})
+    session_2 = writer.insert(SESSIONS_TABLE, {"name": _MARK})
+    file_1 = writer.insert(UPLOADED_FILES_TABLE, {"session_id": session_1, "filename": _MARK})
+    ticket_1 = writer.insert(TICKETS_TABLE, {"session_id": session_1, "summary": _MARK})
     return _Rows(session_1, session_2, file_1, ticket_1)
 
 
@@ -350,11 +370,12 @@ def _run(conn: Connection) -> list[CheckResult]:
     def insert_errors() -> tuple[Any, Any]:
         error_1 = writer.error(
             session_id=rows.session_1,
-            severity="blocking",
+            severity=_BLOCKING,
             related_file_id=rows.file_1,
             related_ticket_id=rows.ticket_1,
         )
-        return error_1, writer.error(session_id=rows.session_2, severity="warning")
+        warning = ErrorSeverity.WARNING.value
+        return error_1, writer.error(session_id=rows.session_2, severity=warning)
 
     savepoint = conn.begin_nested()
     try:
@@ -393,9 +414,7 @@ def run_behaviour_checks(conn: Connection) -> list[CheckResult]:
     check is skipped with the reason) when the rollback cannot be guaranteed.
     """
     was_in_transaction = conn.in_transaction()
-    missing = {"sessions", "uploaded_files", "tickets", "session_errors"} - set(
-        inspect(conn).get_table_names()
-    )
+    missing = set(TABLES) - set(inspect(conn).get_table_names())
     if not was_in_transaction and conn.in_transaction():
         conn.rollback()  # end the read transaction the inspector began
     if missing:
