@@ -25,14 +25,13 @@ from sessionerror.models.contract import (
     SESSION_ERRORS_TABLE,
     CheckRule,
 )
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, enum_values
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
 from sessionerror.models.types import GUID, JSONDocument, utcnow
 from sessionerror.models.validation import (
+    ERROR_FIELD_VALIDATORS,
     coerce_enum,
-    validate_error_code,
-    validate_operation_stage,
+    validate_error_fields,
     validate_recovery_actions,
-    validate_technical_details,
     validate_user_message,
     validate_uuid,
 )
@@ -62,6 +61,9 @@ _REQUIRED = ("error_category", "severity", "operation_stage", "user_message", "r
 _SCRUBBED = ("user_message", "recovery_actions", "technical_details", "error_code")
 #: Instance attribute holding copies of the clean values of ``_SCRUBBED`` fields.
 _CLEAN = "_sessionerror_clean"
+#: Instance attribute set while ``__init__`` assigns values validate_error_fields has checked.
+_TRUSTED = "_sessionerror_trusted"
+_STAGES = frozenset(enum_values(OperationStage))
 
 
 def _structure_copy(value: Any) -> Any:
@@ -251,49 +253,32 @@ class SessionErrorMixin:
             )
         kwargs.setdefault("id", uuid.uuid4())
         kwargs.setdefault("technical_details", {})
-        super().__init__(**kwargs)
+        # Each value is validated (and redacted) once, here; the validator lets the constructor
+        # assign it unchecked, and the check before the write skips it while it is unchanged.
+        fields = {key: kwargs.get(key) for key in ERROR_FIELD_VALIDATORS}
+        kwargs.update(validate_error_fields(**fields))
+        self.__dict__[_CLEAN] = {key: _structure_copy(kwargs[key]) for key in _SCRUBBED}
+        self.__dict__[_TRUSTED] = True
+        try:
+            super().__init__(**kwargs)
+        finally:
+            del self.__dict__[_TRUSTED]
 
-    # -- validation: on construction and assignment (validators) and before every write ------
+    # -- validation: once on construction, on every assignment, and changes before a write ---
 
-    @validates("error_category")
-    def _validate_category(self, _key: str, value: object) -> ErrorCategory:
-        return coerce_enum(ErrorCategory, value, "error_category")
+    @validates(*ERROR_FIELD_VALIDATORS)
+    def _validate_field(self, key: str, value: object) -> Any:
+        """Validate (and redact) an assigned value; keep a copy of the clean text and JSON.
 
-    @validates("severity")
-    def _validate_severity(self, _key: str, value: object) -> ErrorSeverity:
-        return coerce_enum(ErrorSeverity, value, "severity")
-
-    @validates("operation_stage")
-    def _validate_stage(self, _key: str, value: object) -> str:
-        return validate_operation_stage(value)
-
-    # The text and JSON fields are validated and redacted once, when set; a copy of the clean
-    # value is kept so the check before the write can skip what has not changed since (and
-    # re-check and re-redact whatever was changed in place, at any depth).
-
-    def _remember_clean(self, key: str, value: Any) -> Any:
-        self.__dict__.setdefault(_CLEAN, {})[key] = _structure_copy(value)
-        return value
-
-    @validates("user_message")
-    def _validate_message(self, key: str, value: object) -> str:
-        return str(self._remember_clean(key, validate_user_message(value)))
-
-    @validates("recovery_actions")
-    def _validate_actions(self, key: str, value: object) -> dict[str, Any]:
-        clean: dict[str, Any] = self._remember_clean(key, validate_recovery_actions(value))
+        The copy lets the check before the write skip what has not changed since, and re-check
+        and re-redact whatever was changed in place, at any depth.
+        """
+        if _TRUSTED in self.__dict__:
+            return value
+        clean = ERROR_FIELD_VALIDATORS[key](value)
+        if key in _SCRUBBED:
+            self.__dict__.setdefault(_CLEAN, {})[key] = _structure_copy(clean)
         return clean
-
-    @validates("technical_details")
-    def _validate_details(self, key: str, value: object) -> dict[str, Any]:
-        clean: dict[str, Any] = self._remember_clean(key, validate_technical_details(value))
-        return clean
-
-    @validates("error_code")
-    def _validate_code(self, key: str, value: object) -> str | None:
-        code = validate_error_code(value)
-        self._remember_clean(key, code)
-        return code
 
     @validates("session_id", "related_file_id", "related_ticket_id")
     def _validate_ids(self, key: str, value: object) -> uuid.UUID | None:
@@ -306,9 +291,14 @@ class SessionErrorMixin:
         were set (validated and redacted then) are not scrubbed again; anything changed since,
         in place at any depth included, is validated and redacted again.
         """
-        self.error_category = coerce_enum(ErrorCategory, self.error_category, "error_category")
-        self.severity = coerce_enum(ErrorSeverity, self.severity, "severity")
-        self.operation_stage = validate_operation_stage(self.operation_stage)
+        # Assignments were validated when made: only a value that bypassed the attribute (set
+        # through ``__dict__``, or loaded) and is not a valid member is assigned again, to fail.
+        if not isinstance(self.error_category, ErrorCategory):
+            self.error_category = self.error_category
+        if not isinstance(self.severity, ErrorSeverity):
+            self.severity = self.severity
+        if self.operation_stage not in _STAGES:
+            self.operation_stage = self.operation_stage
         clean: dict[str, Any] = self.__dict__.get(_CLEAN, {})
         for key in _SCRUBBED:
             current = getattr(self, key)

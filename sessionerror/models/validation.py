@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from enum import Enum
+from functools import partial
 from typing import Any, TypeVar
 
 from sessionerror.errors import ErrorDataValidationError
@@ -12,6 +14,7 @@ from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationSta
 from sessionerror.models.redaction import redact, redact_text
 
 __all__ = [
+    "ERROR_FIELD_VALIDATORS",
     "MAX_NESTING_DEPTH",
     "coerce_enum",
     "validate_error_code",
@@ -128,15 +131,29 @@ def validate_error_fields(
     The one sequence the model, the data sets and the bulk history use. The first problem
     raises :class:`ErrorDataValidationError` whose ``field`` names the column.
     """
-    return {
-        "error_category": coerce_enum(ErrorCategory, error_category, "error_category"),
-        "severity": coerce_enum(ErrorSeverity, severity, "severity"),
-        "operation_stage": validate_operation_stage(operation_stage),
-        "user_message": validate_user_message(user_message),
-        "recovery_actions": validate_recovery_actions(recovery_actions),
-        "technical_details": validate_technical_details(technical_details),
-        "error_code": validate_error_code(error_code),
+    values = {
+        "error_category": error_category,
+        "severity": severity,
+        "operation_stage": operation_stage,
+        "user_message": user_message,
+        "recovery_actions": recovery_actions,
+        "technical_details": technical_details,
+        "error_code": error_code,
     }
+    return {key: validate(values[key]) for key, validate in ERROR_FIELD_VALIDATORS.items()}
+
+
+#: The validator of each content field of an error, in the order they are checked: the
+#: model runs one when a field is assigned, :func:`validate_error_fields` runs them all.
+ERROR_FIELD_VALIDATORS: dict[str, Callable[[object], Any]] = {
+    "error_category": partial(coerce_enum, ErrorCategory, field="error_category"),
+    "severity": partial(coerce_enum, ErrorSeverity, field="severity"),
+    "operation_stage": validate_operation_stage,
+    "user_message": validate_user_message,
+    "recovery_actions": validate_recovery_actions,
+    "technical_details": validate_technical_details,
+    "error_code": validate_error_code,
+}
 
 
 def validate_uuid(value: object, field: str, *, required: bool) -> uuid.UUID | None:
