@@ -48,26 +48,6 @@ __all__ = ["COLUMNS", "SCHEMA_CHECK_IDS", "run_schema_checks"]
 
 #: The 12 spec columns of ``session_errors``, in spec order.
 COLUMNS = COLUMN_NAMES
-#: Ids of the schema checks, in report order.
-SCHEMA_CHECK_IDS = (
-    "schema.tables",
-    "schema.columns",
-    "schema.column_types",
-    "schema.jsonb",
-    "schema.nullability",
-    "schema.created_at_default",
-    "schema.created_at_timezone",
-    "schema.enum.error_category",
-    "schema.enum.severity",
-    "schema.index.session_id",
-    "schema.index.error_category",
-    "schema.index.severity",
-    "schema.fk.session_id",
-    "schema.fk.related_file_id",
-    "schema.fk.related_ticket_id",
-    "schema.check.user_message_not_blank",
-    "sqlite.foreign_keys",
-)
 _TABLE = SESSION_ERRORS_TABLE
 _NOT_NULL = tuple(c.name for c in CONTRACT_COLUMNS if c.checked_nullability and not c.nullable)
 _NULLABLE = tuple(c.name for c in CONTRACT_COLUMNS if c.checked_nullability and c.nullable)
@@ -76,7 +56,24 @@ _JSON = tuple(c.name for c in CONTRACT_COLUMNS if c.kind is ColumnKind.JSON)
 _PG_DDL = {c.name: column_ddl(c, "postgresql") for c in CONTRACT_COLUMNS}
 _SQLITE_DDL = {c.name: column_ddl(c, "sqlite") for c in CONTRACT_COLUMNS}
 _SA = {c.name: column_sqlalchemy(c) for c in CONTRACT_COLUMNS}
+_VERIFIED_CHECKS = tuple(rule for rule in CHECKS if rule.verified_by_checker)
 _BLANK_MESSAGE = next(rule for rule in CHECKS if rule.name == "user_message_not_blank")
+#: Ids of the schema checks, in report order: one per enum column, index, foreign key and
+#: verified CHECK of the contract.
+SCHEMA_CHECK_IDS: tuple[str, ...] = (
+    "schema.tables",
+    "schema.columns",
+    "schema.column_types",
+    "schema.jsonb",
+    "schema.nullability",
+    "schema.created_at_default",
+    "schema.created_at_timezone",
+    *(f"schema.enum.{column.name}" for column in _ENUM_COLUMNS),
+    *(f"schema.index.{index.columns[0]}" for index in INDEXES),
+    *(f"schema.fk.{rule.column}" for rule in FOREIGN_KEYS),
+    *(f"schema.check.{rule.name}" for rule in _VERIFIED_CHECKS),
+    "sqlite.foreign_keys",
+)
 
 
 @dataclass

@@ -129,6 +129,9 @@ class CheckRule:
     name: str
     column: str
     sql: dict[str, str]
+    #: Whether ``sessionerror check`` verifies it (``schema.check.<name>``); the others are the
+    #: reference model's extra guards.
+    verified_by_checker: bool = False
 
     def sql_for(self, dialect: str) -> str:
         """The constraint's SQL on ``dialect``."""
@@ -215,6 +218,7 @@ CHECKS: tuple[CheckRule, ...] = (
             "postgresql": f"length(btrim(user_message, {_PG_WHITESPACE})) > 0",
             "sqlite": f"length(trim(user_message, {_SQLITE_WHITESPACE})) > 0",
         },
+        verified_by_checker=True,
     ),
     CheckRule("operation_stage_valid", "operation_stage", {"*": f"operation_stage IN ({_STAGES})"}),
     # A missing 'actions' key gives NULL, and a NULL CHECK passes: coalesce refuses it.

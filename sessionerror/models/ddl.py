@@ -66,8 +66,8 @@ def _foreign_key(column: str) -> ForeignKeyRule | None:
 
 
 def _checks_on(column: str) -> list[CheckRule]:
-    # Only the not-blank CHECK is spelled inline: the others are the model's extra guards.
-    return [rule for rule in CHECKS if rule.column == column and rule.name.endswith("_not_blank")]
+    # Only the CHECKs the checker verifies are spelled inline: the others are extra guards.
+    return [rule for rule in CHECKS if rule.column == column and rule.verified_by_checker]
 
 
 def sql_type(column: ColumnRule, dialect: str) -> str:
