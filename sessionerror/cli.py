@@ -178,7 +178,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from sessionerror.export import format_summary, summarise
+    from sessionerror.summary import format_summary, summarise
 
     summary = summarise(args.db, top=args.top)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))

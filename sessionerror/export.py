@@ -12,7 +12,7 @@ import re
 import uuid
 import warnings
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -25,27 +25,17 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["export_database", "format_summary", "summarise"]
+__all__ = ["export_database", "plain_value", "require_columns"]
 
 _HEX_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 _JSON_COLUMNS = ("recovery_actions", "technical_details")
+#: Columns scrubbed again on the way out: rows written by raw SQL never met the model's redaction.
+_SCRUBBED_TEXT = ("user_message", "error_code")
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 #: Tables and columns each command reads.
 _EXPORT_NEEDS: dict[str, tuple[str, ...]] = {
     "sessions": ("id",),
     "session_errors": ("id", "session_id", "user_message"),
-}
-_SUMMARY_NEEDS: dict[str, tuple[str, ...]] = {
-    "session_errors": (
-        "id",
-        "session_id",
-        "operation_stage",
-        "error_category",
-        "severity",
-        "error_code",
-        "user_message",
-        "created_at",
-    )
 }
 
 
@@ -59,8 +49,10 @@ def _sqlite_utils() -> Any:
     return sqlite_utils
 
 
-def _plain(key: str, value: Any) -> Any:
-    """A value sqlite-utils stores well: UUIDs as canonical text, JSON as JSON, redacted."""
+def plain_value(key: str, value: Any) -> Any:
+    """Column ``key``'s ``value`` as sqlite-utils stores it well: UUIDs as canonical text, JSON
+    as JSON, and ``user_message``, ``error_code``, ``recovery_actions``, ``technical_details``
+    redacted (again: rows written by raw SQL bypassed the model)."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, str) and (key == "id" or key.endswith("_id")) and _HEX_UUID.match(value):
@@ -68,8 +60,10 @@ def _plain(key: str, value: Any) -> Any:
     if key in _JSON_COLUMNS and isinstance(value, str | bytes):
         with suppress(ValueError):
             value = json.loads(value)
-    if key == "technical_details":
+    if key in _JSON_COLUMNS:
         return redact(value)
+    if key in _SCRUBBED_TEXT and isinstance(value, str):
+        return redact_text(value)
     if isinstance(value, datetime):
         return value.isoformat()
     return value
@@ -84,8 +78,13 @@ def _reflect(conn: Connection, name: str) -> Table:
         return Table(name, MetaData(), autoload_with=conn)
 
 
-def _require(conn: Connection, needed: dict[str, tuple[str, ...]], *, note: str = "") -> None:
-    """Raise ExportError (one line: what is missing, the fix) unless the tables/columns exist."""
+def require_columns(
+    conn: Connection, needed: dict[str, tuple[str, ...]], *, note: str = ""
+) -> None:
+    """Raise ExportError (one line: what is missing, the fix) unless the tables/columns exist.
+
+    ``needed`` maps each table to the columns the caller reads; ``note`` ends the message.
+    """
     from sqlalchemy import inspect
 
     inspector = inspect(conn)
@@ -147,7 +146,7 @@ def _copy(
     target = db[name]
     count, next_report = 0, progress_every
     for batch in result.mappings().partitions():
-        records = [{k: _plain(k, v) for k, v in row.items()} for row in batch]
+        records = [{k: plain_value(k, v) for k, v in row.items()} for row in batch]
         target.insert_all(
             records,
             pk="id",
@@ -227,7 +226,7 @@ def export_database(
     counts: dict[str, int] = {}
     try:
         with connection_for(bind) as conn:
-            _require(conn, _EXPORT_NEEDS, note="; nothing was written")
+            require_columns(conn, _EXPORT_NEEDS, note="; nothing was written")
             if _same_file(conn, target):
                 raise ExportError(
                     f"--to {target} is the database being exported; nothing was written. "
@@ -276,135 +275,3 @@ def export_database(
     if progress is not None:
         print(f"done: {counts}", file=progress, flush=True)
     return counts
-
-
-def _aware(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None) -> dict[str, Any]:
-    """Error patterns of ``bind``: counts by stage x category x severity, top error codes,
-    blocked sessions and the oldest blocking errors (with their age in minutes).
-
-    ``top`` (>= 0) bounds each list. Raises ExportError when the tables or columns are missing.
-    """
-    from sqlalchemy import column, func, select, table
-
-    if top < 0:
-        raise ExportError(f"--top must be 0 or more, got {top}")
-
-    errors = table(
-        "session_errors",
-        column("id"),
-        column("session_id"),
-        column("operation_stage"),
-        column("error_category"),
-        column("severity"),
-        column("error_code"),
-        column("user_message"),
-        column("created_at"),
-    )
-    c = errors.c
-    now = now or datetime.now(UTC)
-    n = func.count().label("n")
-    blocking = c.severity == "blocking"
-    with connection_for(bind) as conn:
-        _require(conn, _SUMMARY_NEEDS)
-        total = int(conn.execute(select(func.count()).select_from(errors)).scalar_one())
-        patterns = conn.execute(
-            select(c.operation_stage, c.error_category, c.severity, n)
-            .group_by(c.operation_stage, c.error_category, c.severity)
-            .order_by(n.desc(), c.operation_stage, c.error_category, c.severity)
-        ).all()
-        codes = conn.execute(
-            select(c.error_code, n)
-            .where(c.error_code.is_not(None))
-            .group_by(c.error_code)
-            .order_by(n.desc(), c.error_code)
-            .limit(top)
-        ).all()
-        blocked_count = int(
-            conn.execute(
-                select(func.count(func.distinct(c.session_id))).where(blocking)
-            ).scalar_one()
-        )
-        blocked = conn.execute(
-            select(c.session_id, n, func.min(c.created_at).label("oldest"))
-            .where(blocking)
-            .group_by(c.session_id)
-            .order_by(func.min(c.created_at), c.session_id)
-            .limit(top)
-        ).all()
-        oldest = conn.execute(
-            select(
-                c.id, c.session_id, c.operation_stage, c.error_code, c.user_message, c.created_at
-            )
-            .where(blocking)
-            .order_by(c.created_at, c.id)
-            .limit(top)
-        ).all()
-
-    def age(value: Any) -> float | None:
-        moment = _aware(value)
-        return round((now - moment).total_seconds() / 60.0, 1) if moment else None
-
-    return {
-        "total_errors": total,
-        "by_stage_category_severity": [
-            {"operation_stage": s, "error_category": cat, "severity": sev, "count": int(k)}
-            for s, cat, sev, k in patterns
-        ],
-        "top_error_codes": [{"error_code": code, "count": int(k)} for code, k in codes],
-        "blocked_sessions": {
-            "count": blocked_count,
-            "sessions": [
-                {
-                    "session_id": _plain("session_id", sid),
-                    "blocking_errors": int(k),
-                    "oldest_age_minutes": age(first),
-                }
-                for sid, k, first in blocked
-            ],
-        },
-        "oldest_blocking_errors": [
-            {
-                "id": _plain("id", eid),
-                "session_id": _plain("session_id", sid),
-                "operation_stage": stage,
-                "error_code": code,
-                "user_message": redact_text(str(message)),
-                "created_at": (_aware(created) or now).isoformat(),
-                "age_minutes": age(created),
-            }
-            for eid, sid, stage, code, message, created in oldest
-        ],
-    }
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """The text form of :func:`summarise`."""
-    lines = [f"{summary['total_errors']} errors recorded", "", "By stage x category x severity:"]
-    for row in summary["by_stage_category_severity"]:
-        lines.append(
-            f"  {row['count']:>8}  {row['operation_stage']:<12} {row['error_category']:<15} "
-            f"{row['severity']}"
-        )
-    lines += ["", "Top error codes:"]
-    lines += [f"  {r['count']:>8}  {r['error_code']}" for r in summary["top_error_codes"]]
-    blocked = summary["blocked_sessions"]
-    lines += ["", f"Sessions currently blocked: {blocked['count']}"]
-    lines += [
-        f"  {s['session_id']}  {s['blocking_errors']} blocking, oldest "
-        f"{s['oldest_age_minutes']} min"
-        for s in blocked["sessions"]
-    ]
-    lines += ["", "Oldest blocking errors:"]
-    lines += [
-        f"  {e['age_minutes']:>10} min  {e['operation_stage']:<12} {e['error_code'] or '-':<20} "
-        f"{e['user_message'][:60]}"
-        for e in summary["oldest_blocking_errors"]
-    ]
-    return "\n".join(lines)

@@ -14,7 +14,8 @@ from broken_schemas import make_engine
 from sqlalchemy import text
 
 from sessionerror.cli import main
-from sessionerror.export import export_database, summarise
+from sessionerror.export import export_database
+from sessionerror.summary import summarise
 
 SECRET = "Bearer abc123secrettoken"
 
@@ -101,6 +102,58 @@ def test_export_to_sqlite_utils(reference_db_url: str, tmp_path: Path) -> None:
             "SELECT json_extract(recovery_actions, '$.actions[0]') FROM session_errors"
         ).fetchone() == ("Retry",)
     db.conn.close()
+
+
+def test_export_scrubs_every_free_text_column_of_raw_sql_rows(
+    reference_db_url: str, tmp_path: Path
+) -> None:
+    """Rows written by raw SQL never met the model's redaction: the export scrubs user_message,
+    error_code, recovery_actions and technical_details itself."""
+    import sqlite_utils
+
+    engine = make_engine(reference_db_url)
+    dialect = engine.dialect.name
+    sid = _id(dialect)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO sessions (id, name, current_stage) VALUES (:i, 'raw', 'upload')"),
+            {"i": sid},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO session_errors (id, session_id, error_category, severity, "
+                "operation_stage, user_message, recovery_actions, technical_details, error_code,"
+                " created_at) VALUES (:id, :sid, 'admin_required', 'blocking', 'jira_export', "
+                ":msg, :actions, :details, :code, :created)"
+            ),
+            {
+                "id": _id(dialect),
+                "sid": sid,
+                "msg": "Login failed with password=hunter2pass for bob",
+                "actions": json.dumps(
+                    {"actions": [f"Retry with {SECRET}"], "api_key": "k-1234567890"}
+                ),
+                "details": json.dumps({"token": "tok-0987654321"}),
+                "code": "AUTH token=s3cr3tvalue99",
+                "created": datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" "),
+            },
+        )
+    engine.dispose()
+    target = tmp_path / "errors.db"
+    export_database(reference_db_url, target)
+    db = sqlite_utils.Database(str(target))
+    (row,) = db["session_errors"].rows
+    db.conn.close()
+    assert row["user_message"] == "Login failed with password=[REDACTED] for bob"
+    assert row["error_code"] == "AUTH token=[REDACTED]"
+    assert json.loads(row["recovery_actions"]) == {
+        "actions": ["Retry with Bearer [REDACTED]"],
+        "api_key": "[REDACTED]",
+    }
+    assert json.loads(row["technical_details"]) == {"token": "[REDACTED]"}
+    exported = target.read_bytes().decode("latin-1")
+    for secret in ("hunter2pass", "s3cr3tvalue99", "abc123secrettoken", "k-1234567890"):
+        assert secret not in exported
 
 
 def test_export_refuses_to_overwrite(
