@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sessionerror.datasets import available_datasets, load_dataset
     from sessionerror.errors import (
         BackendUnavailableError,
+        DatabaseUnavailableError,
         ErrorDataValidationError,
         NoSessionBoundError,
         SessionErrorKitError,
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "ErrorSeverity": "models.enums",
     "OperationStage": "models.enums",
     "BackendUnavailableError": "errors",
+    "DatabaseUnavailableError": "errors",
     "ErrorDataValidationError": "errors",
     "NoSessionBoundError": "errors",
     "SessionErrorKitError": "errors",
@@ -73,6 +75,7 @@ __all__ = [
     "AUDIT",
     "BackendUnavailableError",
     "Base",
+    "DatabaseUnavailableError",
     "ErrorCategory",
     "ErrorDataValidationError",
     "ErrorSeverity",
