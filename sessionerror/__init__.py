@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     from sessionerror.models.audit import AUDIT, audit_resolution_attempt, audit_user_action
     from sessionerror.models.binding import bind_session, current_session
     from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-    from sessionerror.models.redaction import mask_url_password, redact
+    from sessionerror.models.redaction import redact
     from sessionerror.runtime.repository import SessionErrorRepository
     from sessionerror.runtime.retention import purge_expired_sessions
+    from sessionerror.urls import mask_url_password
 
 __version__ = "0.1.0"
 
@@ -61,7 +62,7 @@ _EXPORTS: dict[str, str] = {
     "Ticket": "models",
     "UploadedFile": "models",
     "WorkflowSession": "models",
-    "mask_url_password": "models.redaction",
+    "mask_url_password": "urls",
     "redact": "models.redaction",
     "assert_contract": "check.api",
     "run_checks": "check.api",

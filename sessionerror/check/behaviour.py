@@ -32,7 +32,7 @@ from sessionerror.models.contract import (
 )
 from sessionerror.models.ddl import foreign_key_sqlalchemy_argument
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.redaction import mask_url_password
+from sessionerror.urls import mask_url_password
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -207,7 +207,7 @@ class _XdistHooks:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which backends run and where PostgreSQL comes from (passwords masked)."""
-    from sessionerror.models.redaction import mask_url_password
+    from sessionerror.urls import mask_url_password
 
     state = get_state(config)
     lines = [f"sessionerror: backends {', '.join(state.config.backends)}"]

@@ -24,9 +24,9 @@ from sessionerror.models import (
     WorkflowSession,
 )
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.redaction import mask_url_password
 from sessionerror.models.types import utcnow
 from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.urls import mask_url_password
 
 __all__ = [
     "FK_HINT",

@@ -11,13 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from sessionerror.models.redaction import (
-    REDACTED,
-    is_secret_key,
-    mask_url_password,
-    redact,
-    redact_text,
-)
+from sessionerror.models.redaction import REDACTED, is_secret_key, redact, redact_text
+from sessionerror.urls import mask_url_password
 
 from .conftest import MakeError, raw_id
 
