@@ -6,15 +6,17 @@ Everything here only reads the catalog (SQLAlchemy inspector, ``pg_enum``, ``PRA
 from __future__ import annotations
 
 import re
-import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
 from sqlalchemy import types as sqltypes
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import SAWarning
 
+from sessionerror.check.catalog import (
+    CatalogSchema,
+    allowed_kinds,
+    column_kind,
+    pg_enum_labels,
+    read_catalog,
+)
 from sessionerror.check.report import CheckResult, CheckStatus, Fix
 from sessionerror.models.contract import (
     CHECKS,
@@ -76,63 +78,13 @@ SCHEMA_CHECK_IDS: tuple[str, ...] = (
 )
 
 
-@dataclass
-class _Schema:
-    """What the catalog says about the contract's tables."""
-
-    dialect: str
-    tables: set[str]
-    columns: dict[str, dict[str, Any]]
-    declared: dict[str, str]
-    checks: list[dict[str, Any]]
-    indexes: list[list[str]]
-    fks: list[dict[str, Any]]
-
-    def is_pg(self) -> bool:
-        return self.dialect == "postgresql"
-
-
-def _load(conn: Connection) -> _Schema:
-    with warnings.catch_warnings():
-        # An unknown column type is reported by the type check, not as a reflection warning.
-        warnings.simplefilter("ignore", SAWarning)
-        insp = inspect(conn)
-        tables = set(insp.get_table_names()) & set(TABLES)
-        if _TABLE not in tables:
-            return _Schema(conn.dialect.name, tables, {}, {}, [], [], [])
-        columns = {c["name"]: dict(c) for c in insp.get_columns(_TABLE)}
-        checks = [dict(c) for c in insp.get_check_constraints(_TABLE)]
-        indexes = [[str(c) for c in i["column_names"]] for i in insp.get_indexes(_TABLE)]
-        pk = insp.get_pk_constraint(_TABLE).get("constrained_columns") or []
-        uniques = insp.get_unique_constraints(_TABLE)
-        fks = [dict(f) for f in insp.get_foreign_keys(_TABLE)]
-    indexes += [[str(c) for c in pk]] + [[str(c) for c in u["column_names"]] for u in uniques]
-    declared: dict[str, str] = {}
-    if conn.dialect.name == "sqlite":
-        rows = conn.exec_driver_sql(f"PRAGMA table_info({_TABLE})").all()
-        declared = {str(row[1]): str(row[2]).upper() for row in rows}
-        # The inspector misses ON DELETE of inline REFERENCES clauses; the PRAGMA has it.
-        fk_rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list({_TABLE})").all()
-        fks = [
-            {
-                "name": None,
-                "constrained_columns": [str(r[3])],
-                "referred_table": str(r[2]),
-                "referred_columns": [str(r[4]) if r[4] is not None else "id"],
-                "options": {"ondelete": str(r[6])},
-            }
-            for r in fk_rows
-        ]
-    return _Schema(conn.dialect.name, tables, columns, declared, checks, indexes, fks)
-
-
 def _result(check_id: str, title: str, problems: list[str], expected: str, fix: Fix) -> CheckResult:
     if problems:
         return CheckResult(check_id, title, CheckStatus.FAIL, "; ".join(problems), expected, fix)
     return CheckResult(check_id, title, CheckStatus.PASS, expected=expected)
 
 
-def _column_fix(schema: _Schema, names: list[str], extra_pg: str = "") -> Fix:
+def _column_fix(schema: CatalogSchema, names: list[str], extra_pg: str = "") -> Fix:
     if schema.is_pg():
         ddl = extra_pg or "; ".join(f"ALTER TABLE {_TABLE} ADD COLUMN {_PG_DDL[n]}" for n in names)
     else:
@@ -140,62 +92,10 @@ def _column_fix(schema: _Schema, names: list[str], extra_pg: str = "") -> Fix:
     return Fix(ddl, "; ".join(f"{n}: Mapped[...] = {_SA[n]}" for n in names))
 
 
-# -- type classification ---------------------------------------------------------------------
-
-
-def _kind(schema: _Schema, name: str) -> tuple[str, str]:
-    """(kind, shown type) of column ``name``: uuid, json, jsonb, text, enum, blob, timestamp..."""
-    if not schema.is_pg():
-        declared = schema.declared.get(name, "")
-        kinds = [
-            ("JSON", "json"),
-            ("UUID", "uuid"),
-            ("CHAR", "text"),
-            ("TEXT", "text"),
-            ("CLOB", "text"),
-            ("BLOB", "blob"),
-            ("DATE", "timestamp"),
-            ("TIME", "timestamp"),
-        ]
-        for marker, kind in kinds:
-            if marker in declared:
-                return kind, declared
-        return ("blob" if declared == "" else "other"), declared or "(no type)"
-    type_ = schema.columns[name]["type"]
-    shown = repr(type_)
-    if isinstance(type_, JSONB):
-        return "jsonb", "JSONB"
-    if isinstance(type_, sqltypes.JSON):
-        return "json", "JSON"
-    if isinstance(type_, sqltypes.Uuid):
-        return "uuid", "UUID"
-    if isinstance(type_, sqltypes.DateTime):
-        aware = bool(getattr(type_, "timezone", False))
-        return "timestamp", "timestamptz" if aware else "timestamp without time zone"
-    if isinstance(type_, sqltypes.Enum):
-        return "enum", f"enum {type_.name}"
-    if isinstance(type_, sqltypes.String):
-        return "text", shown
-    return "other", shown
-
-
-def _allowed_kinds(schema: _Schema, name: str) -> set[str]:
-    column = column_rule(name)
-    if column.kind is ColumnKind.UUID:
-        return {"uuid"} if schema.is_pg() else {"uuid", "text", "blob"}
-    if column.kind is ColumnKind.JSON:
-        return {"json", "jsonb"} if schema.is_pg() else {"json", "text"}
-    if column.kind is ColumnKind.TIMESTAMP:
-        return {"timestamp"} if schema.is_pg() else {"timestamp", "text"}
-    if column.enum is not None:
-        return {"enum", "text"}
-    return {"text"}
-
-
 # -- the checks ------------------------------------------------------------------------------
 
 
-def _check_tables(schema: _Schema) -> CheckResult:
+def _check_tables(schema: CatalogSchema) -> CheckResult:
     missing = [t for t in TABLES if t not in schema.tables]
     problems = [f"missing table(s): {', '.join(missing)}"] if missing else []
     fix = Fix(
@@ -211,7 +111,7 @@ def _check_tables(schema: _Schema) -> CheckResult:
     )
 
 
-def _check_columns(schema: _Schema) -> CheckResult:
+def _check_columns(schema: CatalogSchema) -> CheckResult:
     missing = [c for c in COLUMNS if c not in schema.columns]
     return _result(
         "schema.columns",
@@ -222,13 +122,13 @@ def _check_columns(schema: _Schema) -> CheckResult:
     )
 
 
-def _check_types(schema: _Schema) -> CheckResult:
+def _check_types(schema: CatalogSchema) -> CheckResult:
     problems, bad = [], []
     for name in COLUMNS:
         if name not in schema.columns:
             continue
-        kind, shown = _kind(schema, name)
-        if kind not in _allowed_kinds(schema, name):
+        kind, shown = column_kind(schema, name)
+        if kind not in allowed_kinds(schema, name):
             problems.append(f"{name} is {shown}")
             bad.append(name)
     if schema.is_pg():
@@ -245,7 +145,7 @@ def _check_types(schema: _Schema) -> CheckResult:
     return _result("schema.column_types", "columns have compatible types", problems, expected, fix)
 
 
-def _check_jsonb(schema: _Schema) -> CheckResult:
+def _check_jsonb(schema: CatalogSchema) -> CheckResult:
     title = "recovery_actions and technical_details are JSONB"
     if not schema.is_pg():
         return CheckResult(
@@ -253,7 +153,7 @@ def _check_jsonb(schema: _Schema) -> CheckResult:
         )
     problems = []
     for name in _JSON:
-        if name in schema.columns and _kind(schema, name)[0] == "json":
+        if name in schema.columns and column_kind(schema, name)[0] == "json":
             problems.append(f"{name} is JSON (text, not indexable, keeps duplicate keys)")
     ddl = "; ".join(
         f"ALTER TABLE {_TABLE} ALTER COLUMN {n} TYPE JSONB USING {n}::jsonb" for n in _JSON
@@ -262,7 +162,7 @@ def _check_jsonb(schema: _Schema) -> CheckResult:
     return _result("schema.jsonb", title, problems, "JSONB on PostgreSQL", fix)
 
 
-def _check_nullability(schema: _Schema) -> CheckResult:
+def _check_nullability(schema: CatalogSchema) -> CheckResult:
     problems, alters = [], []
     for name in _NOT_NULL:
         if name in schema.columns and schema.columns[name]["nullable"]:
@@ -283,7 +183,7 @@ def _check_nullability(schema: _Schema) -> CheckResult:
     )
 
 
-def _check_created_at_default(schema: _Schema) -> CheckResult:
+def _check_created_at_default(schema: CatalogSchema) -> CheckResult:
     column = schema.columns.get("created_at")
     problems = [] if column is None or column.get("default") else ["created_at has no default"]
     default = column_rule("created_at").server_default["postgresql"]
@@ -297,7 +197,7 @@ def _check_created_at_default(schema: _Schema) -> CheckResult:
     )
 
 
-def _check_timezone(schema: _Schema) -> CheckResult:
+def _check_timezone(schema: CatalogSchema) -> CheckResult:
     title = "created_at is timezone-aware (timestamptz)"
     if not schema.is_pg():
         return CheckResult(
@@ -311,7 +211,7 @@ def _check_timezone(schema: _Schema) -> CheckResult:
         )
     problems = []
     if "created_at" in schema.columns:
-        shown = _kind(schema, "created_at")[1]
+        shown = column_kind(schema, "created_at")[1]
         if shown != "timestamptz":
             problems.append(f"created_at is {shown} (naive: the offset is lost)")
     ddl = (
@@ -327,20 +227,7 @@ def _check_timezone(schema: _Schema) -> CheckResult:
     )
 
 
-def _pg_enum_labels(conn: Connection, type_name: str) -> list[str]:
-    rows = conn.execute(
-        text(
-            "SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
-            "JOIN pg_namespace n ON n.oid = t.typnamespace "
-            "WHERE t.typname = :name AND n.nspname = ANY (current_schemas(false)) "
-            "ORDER BY e.enumsortorder"
-        ),
-        {"name": type_name},
-    )
-    return [str(r[0]) for r in rows]
-
-
-def _check_enum(conn: Connection, schema: _Schema, column: ColumnRule) -> CheckResult:
+def _check_enum(conn: Connection, schema: CatalogSchema, column: ColumnRule) -> CheckResult:
     name = column.name
     check_id, title = f"schema.enum.{name}", f"{name} accepts exactly the spec's values"
     wanted = column.enum_values
@@ -351,7 +238,7 @@ def _check_enum(conn: Connection, schema: _Schema, column: ColumnRule) -> CheckR
     allowed: list[str] | None = None
     source = ""
     if schema.is_pg() and isinstance(type_, sqltypes.Enum) and type_.name:
-        allowed, source = _pg_enum_labels(conn, type_.name), f"enum type {type_.name}"
+        allowed, source = pg_enum_labels(conn, type_.name), f"enum type {type_.name}"
     else:
         pattern = re.compile(rf"\b{name}\b")
         for check in schema.checks:
@@ -387,7 +274,7 @@ def _check_enum(conn: Connection, schema: _Schema, column: ColumnRule) -> CheckR
     return _result(check_id, title, problems, f"values {expected}", fix)
 
 
-def _check_index(schema: _Schema, index: IndexRule) -> CheckResult:
+def _check_index(schema: CatalogSchema, index: IndexRule) -> CheckResult:
     name = index.columns[0]
     found = any(cols and cols[0] == name for cols in schema.indexes)
     problems = [] if found else [f"no index whose first column is {name}"]
@@ -400,7 +287,7 @@ def _check_index(schema: _Schema, index: IndexRule) -> CheckResult:
     )
 
 
-def _check_fk(schema: _Schema, rule: ForeignKeyRule) -> CheckResult:
+def _check_fk(schema: CatalogSchema, rule: ForeignKeyRule) -> CheckResult:
     column, target, on_delete = rule.column, rule.table, rule.on_delete
     check_id = f"schema.fk.{column}"
     title = f"{column} references {rule.target} ON DELETE {on_delete}"
@@ -428,7 +315,7 @@ def _check_fk(schema: _Schema, rule: ForeignKeyRule) -> CheckResult:
     )
 
 
-def _check_blank_message(schema: _Schema) -> CheckResult:
+def _check_blank_message(schema: CatalogSchema) -> CheckResult:
     found = any(re.search(r"\buser_message\b", str(c["sqltext"])) for c in schema.checks)
     problems = [] if found else ["no CHECK constraint on user_message (blank messages accepted)"]
     fix = blank_message_fix("postgresql" if schema.is_pg() else "sqlite")
@@ -495,7 +382,7 @@ def run_schema_checks(conn: Connection, *, own_connection: bool = False) -> list
     ``own_connection``: the checker opened ``conn`` from a URL, so its PRAGMA says nothing about
     the application's engine.
     """
-    schema = _load(conn)
+    schema = read_catalog(conn)
     results = [_check_tables(schema)]
     if _TABLE not in schema.tables:
         results += [
