@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-__all__ = ["TABLES", "CheckResult", "CheckStatus", "ContractReport", "Fix"]
-
-#: The four tables of the contract: the error table and its parents.
-TABLES = ("session_errors", "sessions", "uploaded_files", "tickets")
+__all__ = ["CheckResult", "CheckStatus", "ContractReport", "Fix"]
 
 
 class CheckStatus(str, Enum):

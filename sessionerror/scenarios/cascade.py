@@ -10,6 +10,7 @@ from sessionerror.models import (
     UploadedFile,
     WorkflowSession,
 )
+from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorSeverity, OperationStage
 from sessionerror.scenarios.common import (
     FK_HINT,
@@ -20,7 +21,6 @@ from sessionerror.scenarios.common import (
     new_session,
     plural,
     rolled_back,
-    table_of,
 )
 
 __all__ = ["run_cascade"]

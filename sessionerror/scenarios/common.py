@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, func, select
+from sqlalchemy import Connection, Engine, create_engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from sessionerror.models import (
     UploadedFile,
     WorkflowSession,
 )
+from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.types import utcnow
 from sessionerror.testdb.sqlite import create_sqlite_engine
@@ -39,7 +40,6 @@ __all__ = [
     "plural",
     "rolled_back",
     "stored_row",
-    "table_of",
 ]
 
 
@@ -75,14 +75,6 @@ class ScenarioResult:
         """The full text printed by the example scripts."""
         verdict = "PASSED" if self.ok else "FAILED"
         return "\n".join([f"Scenario: {self.title}", *self.lines, f"Result: {verdict}"])
-
-
-def table_of(model: type[Any]) -> Table:
-    """The Table a model class is mapped to."""
-    table = model.__table__
-    if not isinstance(table, Table):  # pragma: no cover - mapped to a plain Table
-        raise TypeError(f"{model.__name__} is not mapped to a Table")
-    return table
 
 
 def foreign_keys_enforced(connection: Connection) -> bool:

@@ -8,6 +8,7 @@ from sessionerror.models import (
     Ticket,
     UploadedFile,
 )
+from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.scenarios.common import (
     FK_HINT,
@@ -17,7 +18,6 @@ from sessionerror.scenarios.common import (
     new_session,
     rolled_back,
     stored_row,
-    table_of,
 )
 
 __all__ = ["run_set_null"]
