@@ -9,6 +9,8 @@ or an upward dependency. Imports under ``if TYPE_CHECKING:`` do not run and are 
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -39,6 +41,11 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
         "sessionerror.errors",
         "sessionerror.models.enums",
     ): "every error carries an ErrorCategory; enums.py is plain Python with no imports",
+}
+
+#: Public exception classes outside the SessionErrorKitError hierarchy, each with the reason.
+NOT_KIT_ERRORS: dict[str, str] = {
+    "sessionerror.cli.Interrupted": "a signal, not an error: a BaseException so no handler eats it",
 }
 
 #: What importing the pytest plugin must not load (the plugin imports them when a test needs them).
@@ -234,3 +241,25 @@ def test_importing_the_plugin_loads_no_heavy_package() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_every_public_exception_is_a_kit_error() -> None:
+    from sessionerror.errors import SessionErrorKitError
+
+    outside = []
+    for info in pkgutil.walk_packages([str(ROOT)], f"{PACKAGE}."):
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name, None)
+            qualified = f"{info.name}.{name}"
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and not issubclass(value, SessionErrorKitError)
+                and qualified not in NOT_KIT_ERRORS
+            ):
+                bases = ", ".join(base.__name__ for base in value.__bases__)
+                outside.append(f"{qualified} ({bases})")
+    assert not outside, "public exceptions outside SessionErrorKitError (errors.py):\n" + "\n".join(
+        sorted(outside)
+    )
