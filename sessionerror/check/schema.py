@@ -34,13 +34,15 @@ from sessionerror.models.contract import (
 from sessionerror.models.contract import COLUMNS as CONTRACT_COLUMNS
 from sessionerror.models.ddl import (
     SQLITE_REBUILD,
-    check_constraint_name,
+    check_constraint_ddl,
+    check_constraint_sqlalchemy,
     column_ddl,
     column_sqlalchemy,
     foreign_key_ddl,
     foreign_key_sqlalchemy,
     index_ddl,
     index_sqlalchemy,
+    sql_type,
 )
 
 if TYPE_CHECKING:
@@ -57,8 +59,8 @@ _ENUM_COLUMNS = tuple(c for c in CONTRACT_COLUMNS if c.kind is ColumnKind.ENUM)
 _JSON = tuple(c.name for c in CONTRACT_COLUMNS if c.kind is ColumnKind.JSON)
 _PG_DDL = {c.name: column_ddl(c, "postgresql") for c in CONTRACT_COLUMNS}
 _SQLITE_DDL = {c.name: column_ddl(c, "sqlite") for c in CONTRACT_COLUMNS}
+_PG_TYPES = {c.name: sql_type(c, "postgresql") for c in CONTRACT_COLUMNS}
 _SA = {c.name: column_sqlalchemy(c) for c in CONTRACT_COLUMNS}
-_VERIFIED_CHECKS = tuple(rule for rule in CHECKS if rule.verified_by_checker)
 _BLANK_MESSAGE = next(rule for rule in CHECKS if rule.name == "user_message_not_blank")
 #: Ids of the schema checks, in report order: one per enum column, index, foreign key and
 #: verified CHECK of the contract.
@@ -73,7 +75,7 @@ SCHEMA_CHECK_IDS: tuple[str, ...] = (
     *(f"schema.enum.{column.name}" for column in _ENUM_COLUMNS),
     *(f"schema.index.{index.columns[0]}" for index in INDEXES),
     *(f"schema.fk.{rule.column}" for rule in FOREIGN_KEYS),
-    *(f"schema.check.{rule.name}" for rule in _VERIFIED_CHECKS),
+    *(f"schema.check.{rule.name}" for rule in CHECKS if rule.verified_by_checker),
     "sqlite.foreign_keys",
 )
 
@@ -134,8 +136,7 @@ def _check_types(schema: CatalogSchema) -> CheckResult:
     if schema.is_pg():
         expected = "uuid for ids, text/varchar, enum or text for enums, timestamp for created_at"
         ddl = "; ".join(
-            f"ALTER TABLE {_TABLE} ALTER COLUMN {n} TYPE "
-            f"{_PG_DDL[n].split()[1]} USING {n}::{_PG_DDL[n].split()[1]}"
+            f"ALTER TABLE {_TABLE} ALTER COLUMN {n} TYPE {_PG_TYPES[n]} USING {n}::{_PG_TYPES[n]}"
             for n in bad
         )
         fix = Fix(ddl, "; ".join(f"{n} = {_SA[n]}" for n in bad))
@@ -158,7 +159,7 @@ def _check_jsonb(schema: CatalogSchema) -> CheckResult:
     ddl = "; ".join(
         f"ALTER TABLE {_TABLE} ALTER COLUMN {n} TYPE JSONB USING {n}::jsonb" for n in _JSON
     )
-    fix = Fix(ddl, "mapped_column(JSON().with_variant(JSONB(), 'postgresql'), nullable=False)")
+    fix = Fix(ddl, _SA[_JSON[0]])
     return _result("schema.jsonb", title, problems, "JSONB on PostgreSQL", fix)
 
 
@@ -330,45 +331,33 @@ def _check_blank_message(schema: CatalogSchema) -> CheckResult:
 
 def blank_message_fix(dialect: str) -> Fix:
     """How to add the reference not-blank CHECK on ``dialect`` (DDL and SQLAlchemy)."""
-    check = _BLANK_MESSAGE.sql_for(dialect)
-    if dialect == "postgresql":
-        name = check_constraint_name(_BLANK_MESSAGE)
-        ddl = f"ALTER TABLE {_TABLE} ADD CONSTRAINT {name} CHECK ({check})"
-    else:
-        ddl = SQLITE_REBUILD.format(piece=_SQLITE_DDL["user_message"])
-    return Fix(ddl, f"CheckConstraint({check!r}, name='{_BLANK_MESSAGE.name}')")
+    return Fix(
+        check_constraint_ddl(_BLANK_MESSAGE, dialect),
+        check_constraint_sqlalchemy(_BLANK_MESSAGE, dialect),
+    )
 
 
 def _check_sqlite_foreign_keys(conn: Connection, *, own_connection: bool) -> CheckResult:
-    title = "the connection enforces foreign keys"
+    check_id, title = "sqlite.foreign_keys", "the connection enforces foreign keys"
     if conn.dialect.name != "sqlite":
-        return CheckResult(
-            "sqlite.foreign_keys",
-            title,
-            CheckStatus.SKIP,
-            reason="PostgreSQL always enforces foreign keys",
-        )
+        reason = "PostgreSQL always enforces foreign keys"
+        return CheckResult(check_id, title, CheckStatus.SKIP, reason=reason)
     if own_connection:
-        return CheckResult(
-            "sqlite.foreign_keys",
-            title,
-            CheckStatus.SKIP,
-            reason="checked through a URL, with the checker's own connection (foreign keys ON); "
+        reason = (
+            "checked through a URL, with the checker's own connection (foreign keys ON); "
             "your engine needs a 'connect' event running PRAGMA foreign_keys=ON: check it with "
-            "sessionerror.check.api.assert_contract(engine)",
+            "sessionerror.check.api.assert_contract(engine)"
         )
+        return CheckResult(check_id, title, CheckStatus.SKIP, reason=reason)
     enabled = bool(conn.exec_driver_sql("PRAGMA foreign_keys").scalar())
-    problems = (
-        []
-        if enabled
-        else ["PRAGMA foreign_keys = 0: ON DELETE CASCADE / SET NULL silently do nothing"]
-    )
+    off = "PRAGMA foreign_keys = 0: ON DELETE CASCADE / SET NULL silently do nothing"
+    problems = [] if enabled else [off]
     sa = (
         "@event.listens_for(engine, 'connect') def _fk(dbapi_conn, _): "
         "dbapi_conn.execute('PRAGMA foreign_keys=ON')  # on the SQLite engine, not Engine"
     )
     return _result(
-        "sqlite.foreign_keys",
+        check_id,
         title,
         problems,
         "PRAGMA foreign_keys = 1 on every connection",

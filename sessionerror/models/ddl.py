@@ -15,11 +15,14 @@ from sessionerror.models.contract import (
     ColumnRule,
     ForeignKeyRule,
     IndexRule,
+    column_rule,
 )
 
 __all__ = [
     "SQLITE_REBUILD",
+    "check_constraint_ddl",
     "check_constraint_name",
+    "check_constraint_sqlalchemy",
     "column_ddl",
     "column_sqlalchemy",
     "foreign_key_ddl",
@@ -140,6 +143,21 @@ def column_sqlalchemy(column: ColumnRule) -> str:
 def check_constraint_name(rule: CheckRule, table: str = SESSION_ERRORS_TABLE) -> str:
     """The CHECK's name under the naming convention (``ck_<table>_<name>``)."""
     return f"ck_{table}_{rule.name}"
+
+
+def check_constraint_ddl(rule: CheckRule, dialect: str) -> str:
+    """DDL adding the CHECK on ``dialect`` (on SQLite: rebuilding the table with it inline)."""
+    if dialect == "postgresql":
+        return (
+            f"ALTER TABLE {_TABLE} ADD CONSTRAINT {check_constraint_name(rule)} "
+            f"CHECK ({rule.sql_for(dialect)})"
+        )
+    return SQLITE_REBUILD.format(piece=column_ddl(column_rule(rule.column), dialect))
+
+
+def check_constraint_sqlalchemy(rule: CheckRule, dialect: str) -> str:
+    """The CHECK as a SQLAlchemy ``CheckConstraint`` for ``dialect``."""
+    return f"CheckConstraint({rule.sql_for(dialect)!r}, name='{rule.name}')"
 
 
 def foreign_key_name(rule: ForeignKeyRule, table: str = SESSION_ERRORS_TABLE) -> str:
