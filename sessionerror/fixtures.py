@@ -3,6 +3,9 @@
 New code imports them from :mod:`sessionerror.plugin`.
 """
 
-from sessionerror.plugin.fixtures import sessionerror_db_factory, sessionerror_engine_factory
+from sessionerror.plugin.fixture_factories import (
+    sessionerror_db_factory,
+    sessionerror_engine_factory,
+)
 
 __all__ = ["sessionerror_db_factory", "sessionerror_engine_factory"]

@@ -1,12 +1,17 @@
 """The pytest plugin (``pytest11`` entry point ``sessionerror``).
 
 Hooks live in :mod:`sessionerror.plugin.hooks`; the fixture modules are registered through
-``pytest_plugins`` so no fixture name is listed twice.
+``pytest_plugins`` so no fixture name is listed twice. The fixture factories are exported here
+for conftest files.
 """
 
+from sessionerror.plugin.fixture_factories import (
+    sessionerror_db_factory,
+    sessionerror_engine_factory,
+)
 from sessionerror.plugin.hooks import *  # noqa: F403  (pytest collects hooks by name)
 from sessionerror.plugin.hooks import __all__ as _hooks
 
 pytest_plugins = ["sessionerror.plugin.fixtures", "sessionerror.plugin.factory_fixtures"]
 
-__all__ = [*_hooks, "pytest_plugins"]
+__all__ = [*_hooks, "pytest_plugins", "sessionerror_db_factory", "sessionerror_engine_factory"]

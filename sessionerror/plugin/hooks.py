@@ -1,6 +1,7 @@
 """pytest11 entry point: options, ini keys, markers, backend resolution and the run header.
 
-Fixtures live in :mod:`sessionerror.plugin.fixtures`; heavy modules (drivers, factory-boy,
+Fixtures live in :mod:`sessionerror.plugin.fixtures`, marker validation in
+:mod:`sessionerror.plugin.markers`; heavy modules (drivers, factory-boy,
 testcontainers) are imported only when a test needs them.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
-from sessionerror.plugin.fixtures import marker_options, marker_options_key
+from sessionerror.plugin.markers import marker_backends, marker_options, marker_options_key
 from sessionerror.plugin.state import PluginState, get_state, state_key
 
 __all__ = [
@@ -261,8 +262,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     backends = get_state(metafunc.config).config.backends
     marker = metafunc.definition.get_closest_marker("sessionerror")
     if marker is not None and marker.kwargs.get("backends") is not None:
-        from sessionerror.plugin.fixtures import marker_backends
-
         try:
             only = marker_backends(marker.kwargs["backends"]) or backends
         except TypeError as exc:

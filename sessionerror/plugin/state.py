@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 from sessionerror.plugin.config import SessionErrorConfig
 
 if TYPE_CHECKING:
+    from sessionerror.plugin.config import Backend
     from sessionerror.testdb.postgres.server import PostgresServer
+    from sessionerror.testdb.provisioning import DatabaseProvisioner, ProvidedDatabase
 
-__all__ = ["PluginState", "get_state", "state_key"]
+__all__ = ["PluginState", "get_state", "postgres_unavailable", "provided_database", "state_key"]
 
 
 @dataclass
@@ -43,3 +45,27 @@ def get_state(config: pytest.Config) -> PluginState:
             "the sessionerror plugin is not configured in this run; is it disabled with "
             "-p no:sessionerror?"
         ) from None
+
+
+def postgres_unavailable(config: pytest.Config, problem: str) -> NoReturn:
+    """Skip the test, or fail it when the run requires PostgreSQL."""
+    if get_state(config).config.require_postgres:
+        pytest.fail(problem, pytrace=False)
+    pytest.skip(problem)
+
+
+def provided_database(
+    provisioner: DatabaseProvisioner, backend: Backend, config: pytest.Config
+) -> ProvidedDatabase:
+    """``provisioner``'s database for ``backend``; skip or fail the test when there is none.
+
+    A server that exists but refuses (e.g. CREATE DATABASE) is an error, never a skip.
+    """
+    from sessionerror.errors import BackendUnavailableError
+
+    try:
+        return provisioner.get(backend)
+    except BackendUnavailableError as exc:
+        if provisioner.postgres is not None:
+            pytest.fail(f"sessionerror: {exc}", pytrace=False)
+        postgres_unavailable(config, str(exc))

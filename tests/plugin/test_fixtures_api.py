@@ -85,6 +85,23 @@ def test_contract_fixture_passes_on_the_kit_schema_and_fails_on_a_broken_one(
     result.stdout.fnmatch_lines(["*AssertionError*"])
 
 
+def test_databases_is_the_0_1_0_name_of_the_provisioner(
+    pytester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    pytester.makepyfile(
+        """
+        from sessionerror.plugin import sessionerror_db_factory, sessionerror_engine_factory
+        from sessionerror.testdb.provisioning import DatabaseProvisioner
+
+        def test_same(sessionerror_provisioner, sessionerror_databases, sessionerror_database):
+            assert isinstance(sessionerror_provisioner, DatabaseProvisioner)
+            assert sessionerror_databases is sessionerror_provisioner
+            assert sessionerror_provisioner.get("sqlite") is sessionerror_database
+        """
+    )
+    run_pytest("--sessionerror-backend", "sqlite").assert_outcomes(passed=1)
+
+
 def test_fixture_factories_build_engines_for_another_schema(
     pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
 ) -> None:

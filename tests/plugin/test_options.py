@@ -37,6 +37,7 @@ def test_fixtures_listing_documents_every_fixture(pytester: pytest.Pytester) -> 
         "sessionerror_assert_num_queries",
         "sessionerror_config",
         "sessionerror_database",
+        "sessionerror_provisioner",
         "sessionerror_databases",
     ):
         index = next(i for i, line in enumerate(lines) if line.startswith(f"{name} "))
