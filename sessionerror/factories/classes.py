@@ -38,6 +38,19 @@ __all__ = [
 ]
 
 
+#: Teams that import ticket batches (Faker's ``company`` costs ~0.8 ms, a third of a create).
+_TEAMS = (
+    "Facilities",
+    "Finance",
+    "Field Service",
+    "HR",
+    "IT Support",
+    "Logistics",
+    "Procurement",
+    "Security",
+)
+
+
 def _parent_session() -> Any:
     """A new parent WorkflowSession unless the caller gave ``session_id``."""
     return Maybe(
@@ -54,7 +67,7 @@ class WorkflowSessionFactory(SessionErrorKitFactory):
         model = WorkflowSession
 
     class Params:
-        team = FakerValue("company")
+        team = LazyFunction(lambda: factory_random.randgen.choice(_TEAMS))
 
     name = LazyAttributeSequence(lambda o, n: f"{o.team} ticket import #{n + 1}")
     current_stage = OperationStage.UPLOAD.value

@@ -51,21 +51,30 @@ class ErrorTemplate:
 
     def message_for(self, values: TemplateValues) -> str:
         """The user message filled with ``values``."""
-        return self.user_message.format(**_format_fields(values))
+        return self.user_message.format_map(_Fields(values))
 
     def actions_for(self, values: TemplateValues) -> dict[str, Any]:
         """The ``{"actions": [...]}`` document filled with ``values``."""
-        fields = _format_fields(values)
-        return {"actions": [step.format(**fields) for step in self.recovery_actions]}
+        fields = _Fields(values)
+        return {"actions": [step.format_map(fields) for step in self.recovery_actions]}
 
 
-def _format_fields(values: TemplateValues) -> dict[str, Any]:
-    return {
-        "filename": values.filename,
-        "ticket": values.ticket,
-        "project": values.project,
-        "row": values.row,
-    }
+class _Fields:
+    """The format fields of a template, read from ``values`` only when the text uses them.
+
+    A factory computes a value when it is first read: a message that does not name the ticket
+    never pays for a fake ticket summary.
+    """
+
+    _NAMES = frozenset({"filename", "ticket", "project", "row"})
+
+    def __init__(self, values: TemplateValues) -> None:
+        self._values = values
+
+    def __getitem__(self, name: str) -> object:
+        if name not in self._NAMES:
+            raise KeyError(name)
+        return getattr(self._values, name)
 
 
 def _jira_response(status: int, reason: str, body: dict[str, Any]) -> Callable[[Any], Any]:
