@@ -24,6 +24,7 @@ from sessionerror.models.contract import (
     INDEXES,
     SESSION_ERRORS_TABLE,
     CheckRule,
+    column_rule,
 )
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
 from sessionerror.models.types import GUID, JSONDocument, utcnow
@@ -99,11 +100,17 @@ def _same(current: Any, clean: Any) -> bool:
     return type(current) is type(clean) and bool(current == clean)
 
 
-def _enum_type(enum_cls: type[ErrorCategory] | type[ErrorSeverity], name: str) -> SQLEnum:
-    # values_callable: the database stores 'user_fixable', never the member name USER_FIXABLE.
+def _enum_type(column: str) -> SQLEnum:
+    """The named SQL enum of contract column ``column``.
+
+    values_callable: the database stores 'user_fixable', never the member name USER_FIXABLE.
+    """
+    rule = column_rule(column)
+    if rule.enum is None:
+        raise ValueError(f"contract column {column} is not an enum")
     return SQLEnum(
-        enum_cls,
-        name=name,
+        rule.enum,
+        name=rule.enum_type_name,
         values_callable=enum_values,
         validate_strings=True,
         create_constraint=True,
@@ -158,7 +165,7 @@ class SessionErrorMixin:
     def error_category(cls) -> Mapped[ErrorCategory]:
         """Who can fix it: user_fixable, admin_required or temporary."""
         return mapped_column(
-            _enum_type(ErrorCategory, "error_category"),
+            _enum_type("error_category"),
             nullable=False,
             sort_order=_order("error_category"),
         )
@@ -168,7 +175,7 @@ class SessionErrorMixin:
     def severity(cls) -> Mapped[ErrorSeverity]:
         """blocking, warning or info."""
         return mapped_column(
-            _enum_type(ErrorSeverity, "error_severity"),
+            _enum_type("severity"),
             nullable=False,
             sort_order=_order("severity"),
         )
