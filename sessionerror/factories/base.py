@@ -53,7 +53,7 @@ class SessionErrorKitFactory(SQLAlchemyModelFactory):
     @classmethod
     def _generate(cls, strategy: str, params: dict[str, Any]) -> Any:
         # A trait that is not passed is looked up, fails, and factory-boy formats an
-        # AttributeError listing every declaration: a third of a create's time with a dozen
+        # AttributeError listing every declaration: about a sixth of a create's time with a dozen
         # traits. Passing the unused traits as False gives the same object without that cost.
         for name, parameter in cls._meta.parameters.items():
             if isinstance(parameter, Trait):

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from sessionerror.factories import (
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.redaction import REDACTED
+from sessionerror.models.validation import ERROR_FIELD_VALIDATORS
 
 SECRET = "hunter2SECRETvalue0123456"
 
@@ -180,6 +182,38 @@ def test_same_seed_gives_identical_data(sessionerror_db: Session) -> None:
     other = _snapshot()
     assert first == second
     assert first != other
+
+
+def test_each_field_is_validated_once_per_error(
+    sessionerror_db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Construction validates every field once; the flush does not validate them again."""
+    calls: Counter[str] = Counter()
+    for field, validate in dict(ERROR_FIELD_VALIDATORS).items():
+
+        def counted(value: object, field: str = field, validate: Any = validate) -> Any:
+            calls[field] += 1
+            return validate(value)
+
+        monkeypatch.setitem(ERROR_FIELD_VALIDATORS, field, counted)
+    error = SessionErrorFactory(blocking=True, jira_export=True)
+    sessionerror_db.flush()
+    assert calls == dict.fromkeys(ERROR_FIELD_VALIDATORS, 1)
+    assert REDACTED in json.dumps(stored(sessionerror_db, error)["technical_details"])
+    error.user_message = "Changed after creation"
+    sessionerror_db.flush()
+    assert calls["user_message"] == 2
+
+
+def test_factories_without_a_trait_equal_factories_with_it_off(sessionerror_db: Session) -> None:
+    """Unused traits are passed as False for speed; passing them yourself changes nothing."""
+    seed_factories(7)
+    implicit = SessionErrorFactory.build()
+    seed_factories(7)
+    explicit = SessionErrorFactory.build(blocking=False, with_file=False, review=False)
+    assert implicit.user_message == explicit.user_message
+    assert (implicit.severity, implicit.operation_stage) == (explicit.severity, "upload")
+    assert implicit.related_file is None and explicit.related_file is None
 
 
 def test_unbound_use_raises_a_clear_error() -> None:
