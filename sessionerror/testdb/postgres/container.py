@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sessionerror.models.redaction import redact_text
-from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server
+from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server, log_tail
 from sessionerror.urls import normalise_postgres_url
 
 __all__ = [
@@ -255,8 +255,7 @@ def _log_tail(container: Any) -> list[str]:
     except Exception:
         return []
     text = (stdout + stderr).decode(errors="replace")
-    lines = [redact_text(line.rstrip()) for line in text.splitlines() if line.strip()]
-    return lines[-_LOG_TAIL_LINES:]
+    return log_tail(text, _LOG_TAIL_LINES)
 
 
 def _psql_missing(wrapped: Any, exit_code: int | None, output: bytes | None) -> bool:

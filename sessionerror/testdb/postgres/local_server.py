@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sessionerror.models.redaction import redact_text
+from sessionerror.testdb.postgres.server import log_tail
 
 __all__ = ["LocalServer", "LocalServerFailure", "start_local_server", "stop_local_server"]
-
-_LOG_TAIL_LINES = 6
 
 
 class LocalServerFailure(Exception):
@@ -124,14 +122,9 @@ def _run(
         raise LocalServerFailure(f"could not run {command[0]}: {exc.strerror or exc}") from None
 
 
-def _tail(text: str) -> list[str]:
-    lines = [redact_text(line.rstrip()) for line in text.splitlines() if line.strip()]
-    return lines[-_LOG_TAIL_LINES:]
-
-
 def _read_log_tail(path: Path) -> list[str]:
     try:
-        return _tail(path.read_text(errors="replace"))
+        return log_tail(path.read_text(errors="replace"))
     except OSError:
         return []
 
@@ -183,7 +176,7 @@ def start_local_server(bindir: Path, *, timeout: float) -> LocalServer:
                     f"; user {run_as.name} cannot reach {tmpdir.parent}: set TMPDIR to a "
                     "directory it can enter, e.g. /tmp"
                 )
-            raise LocalServerFailure(reason, _tail(initdb.stdout))
+            raise LocalServerFailure(reason, log_tail(initdb.stdout))
         # The socket path must fit in sun_path (107 bytes); else TCP only.
         socket_dir = str(tmpdir) if len(str(tmpdir)) < 80 else ""
         for _attempt in range(3):
@@ -208,7 +201,7 @@ def start_local_server(bindir: Path, *, timeout: float) -> LocalServer:
             )
             if started.returncode == 0:
                 return server
-            log = _read_log_tail(server.logfile) or _tail(started.stdout)
+            log = _read_log_tail(server.logfile) or log_tail(started.stdout)
             if not any("already in use" in line for line in log):
                 raise LocalServerFailure(f"pg_ctl start failed (exit {started.returncode})", log)
         raise LocalServerFailure("pg_ctl start failed: no free port after 3 tries", log)

@@ -23,6 +23,7 @@ __all__ = [
     "PostgresServer",
     "PostgresUnavailableError",
     "check_server",
+    "log_tail",
     "server_error_line",
     "short_version",
 ]
@@ -73,6 +74,12 @@ class PostgresServer:
 def _libpq_timeout(timeout: float) -> int:
     # libpq takes whole seconds and treats anything below 2 as 2.
     return max(2, math.ceil(timeout))
+
+
+def log_tail(text: str, lines: int = 6) -> list[str]:
+    """The last ``lines`` non-blank lines of a server log or tool output, secrets redacted."""
+    kept = [redact_text(line.rstrip()) for line in text.splitlines() if line.strip()]
+    return kept[-lines:]
 
 
 def server_error_line(exc: BaseException) -> str:
