@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from sessionerror.testdb.postgres.container import BUILD_COMMAND, LABEL_PID, LOCAL_IMAGE
+from sessionerror.testdb.postgres.container import BUILD_COMMAND, LOCAL_IMAGE
+from sessionerror.testdb.postgres.container_labels import LABEL_PID
 
 if os.environ.get("SESSIONERROR_DOCKER_TESTS") != "1":
     collect_ignore_glob = ["test_*.py"]

@@ -20,11 +20,13 @@ import pytest
 
 from sessionerror.testdb.postgres.container import (
     BUILD_COMMAND,
+    ContainerFailure,
+    start_postgres_container,
+)
+from sessionerror.testdb.postgres.container_labels import (
     LABEL_HOST,
     LABEL_PID,
-    ContainerFailure,
     remove_stale_containers,
-    start_postgres_container,
 )
 from sessionerror.testdb.postgres.provider import PostgresProvider
 from sessionerror.testdb.postgres.server import PostgresUnavailableError

@@ -6,10 +6,9 @@
 port only: the port is published on loopback, and testcontainers' own host guess (the bridge
 gateway when the tests themselves run in a container) is never used.
 
-Cleanup does not need testcontainers' Ryuk reaper: every container carries ``org.sessionerror.*``
-labels (pid, the pid's start time, host, start time), :meth:`RunningPostgresContainer.stop`
-removes it, and :func:`remove_stale_containers` (run before each start) removes those of dead
-runs on this host, never a container without the labels or one whose run is alive.
+Cleanup does not need testcontainers' Ryuk reaper: every container carries the labels of
+:mod:`sessionerror.testdb.postgres.container_labels`, :meth:`RunningPostgresContainer.stop`
+removes it, and ``remove_stale_containers`` (run before each start) removes those of dead runs.
 """
 
 from __future__ import annotations
@@ -18,32 +17,24 @@ import contextlib
 import gc
 import os
 import secrets
-import socket
 import time
 import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sessionerror.models.redaction import redact_text
+from sessionerror.testdb.postgres.container_labels import kit_labels, remove_stale_containers
 from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server, log_tail
 from sessionerror.urls import normalise_postgres_url
 
 __all__ = [
     "BUILD_COMMAND",
-    "LABEL_HOST",
-    "LABEL_PID",
-    "LABEL_PID_START",
-    "LABEL_STARTED",
     "LOCAL_IMAGE",
     "ContainerFailure",
     "DockerUnavailable",
     "RunningPostgresContainer",
-    "kit_labels",
-    "remove_stale_containers",
     "start_postgres_container",
 ]
 
@@ -51,10 +42,6 @@ __all__ = [
 LOCAL_IMAGE = "sessionerror/postgres:15-local"
 #: The command that builds :data:`LOCAL_IMAGE`, from the repository root.
 BUILD_COMMAND = "bash docker/build-postgres-image.sh"
-LABEL_PID = "org.sessionerror.pid"
-LABEL_PID_START = "org.sessionerror.pid-start"
-LABEL_HOST = "org.sessionerror.host"
-LABEL_STARTED = "org.sessionerror.started"
 
 _CONTAINER_PORT = 5432
 _LOOPBACK = "127.0.0.1"
@@ -110,71 +97,6 @@ class RunningPostgresContainer:
         """Remove the container (``docker rm -f -v``); idempotent."""
         if self._finalizer is not None:
             self._finalizer()
-
-
-# -- labels and stale containers ----------------------------------------------------------------
-
-
-def _process_start(pid: int) -> str | None:
-    """The start time of ``pid`` in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Field 22; the command name (field 2) may contain spaces, so split after its ")".
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def kit_labels(pid: int | None = None) -> dict[str, str]:
-    """The labels that mark a container as started by this process on this host."""
-    pid = os.getpid() if pid is None else pid
-    labels = {
-        LABEL_PID: str(pid),
-        LABEL_HOST: socket.gethostname(),
-        LABEL_STARTED: datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    start = _process_start(pid)
-    if start is not None:
-        labels[LABEL_PID_START] = start
-    return labels
-
-
-def _run_is_alive(labels: Mapping[str, str]) -> bool:
-    """True unless the labelled pid is certainly dead (or reused by another process)."""
-    try:
-        pid = int(labels[LABEL_PID])
-    except (KeyError, ValueError):
-        return True  # not ours to judge
-    if pid <= 0:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, another user's
-    recorded = labels.get(LABEL_PID_START)
-    current = _process_start(pid)
-    return recorded is None or current is None or recorded == current
-
-
-def remove_stale_containers(client: Any) -> list[str]:
-    """Remove the kit's containers whose run is dead on this host; return their short ids.
-
-    ``client`` is a ``docker.DockerClient``. Containers without the kit's labels, from another
-    host, or of a live run are never touched.
-    """
-    host = socket.gethostname()
-    removed: list[str] = []
-    for container in client.containers.list(all=True, filters={"label": LABEL_PID}):
-        labels: dict[str, str] = container.labels or {}
-        if labels.get(LABEL_HOST) != host or _run_is_alive(labels):
-            continue
-        with contextlib.suppress(Exception):  # removed by a concurrent run meanwhile
-            container.remove(force=True, v=True)
-            removed.append(str(container.short_id))
-    return removed
 
 
 # -- starting -----------------------------------------------------------------------------------
