@@ -13,7 +13,9 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from sessionerror.errors import first_line
+from sessionerror.cli import Interrupted, interrupt_on_signals, one_line_parser
+from sessionerror.connect import connect_url
+from sessionerror.errors import DatabaseUnavailableError, UsageError, first_line
 from sessionerror.scenarios.blocking_gate import run_blocking_gate
 from sessionerror.scenarios.cascade import run_cascade
 from sessionerror.scenarios.cleanup_7_day import run_cleanup_7_day
@@ -39,10 +41,6 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
     usage, unusable or unreachable ``--db``), one line on stderr with the password masked;
     130 / 143: interrupted by SIGINT / SIGTERM, everything rolled back and nothing left behind.
     """
-    from sessionerror.cli import Interrupted, UsageError, interrupt_on_signals, one_line_parser
-    from sessionerror.connect import connect_url
-    from sessionerror.errors import DatabaseUnavailableError
-
     scenario = SCENARIOS[name]
     arguments = list(sys.argv[1:] if argv is None else argv)
 
