@@ -21,6 +21,8 @@ __all__ = [
     "pytest_generate_tests",
     "pytest_report_header",
     "pytest_runtest_setup",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
 ]
 
 MARKERS = (
