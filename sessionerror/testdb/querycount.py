@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from sessionerror.errors import SessionErrorKitError
+
 __all__ = ["QueryCountError", "StatementRecorder", "assert_queries"]
 
 # Statements the isolation machinery sends on the test's behalf: not the code's queries.
@@ -18,7 +20,7 @@ _INTERNAL = re.compile(
 )
 
 
-class QueryCountError(AssertionError):
+class QueryCountError(SessionErrorKitError, AssertionError):
     """More (or, for exact counts, other) statements ran than allowed."""
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sessionerror.errors import BackendUnavailableError
 from sessionerror.models.redaction import redact_text
 from sessionerror.testdb.postgres.container_labels import kit_labels, remove_stale_containers
 from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server, log_tail
@@ -52,7 +53,7 @@ _PORT_TAKEN = ("port is already allocated", "address already in use")
 _LOCAL_DOCKER_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
 
 
-class DockerUnavailable(Exception):
+class DockerUnavailable(BackendUnavailableError):
     """No Docker engine (or no testcontainers): the tier is not available, nothing is broken."""
 
     def __init__(self, reason: str) -> None:
@@ -60,7 +61,7 @@ class DockerUnavailable(Exception):
         self.reason = reason
 
 
-class ContainerFailure(Exception):
+class ContainerFailure(BackendUnavailableError):
     """Docker answered but the PostgreSQL container failed; ``reason`` is one line."""
 
     def __init__(self, reason: str, log_tail: Sequence[str] = ()) -> None:

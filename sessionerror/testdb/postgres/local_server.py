@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sessionerror.errors import BackendUnavailableError
 from sessionerror.testdb.postgres.server import log_tail
 
 __all__ = ["LocalServer", "LocalServerFailure", "start_local_server", "stop_local_server"]
 
 
-class LocalServerFailure(Exception):
+class LocalServerFailure(BackendUnavailableError):
     """Starting the local server failed; ``reason`` is one line, ``log_tail`` a few."""
 
     def __init__(self, reason: str, log_tail: Sequence[str] = ()) -> None:
