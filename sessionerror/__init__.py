@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sessionerror.check.api import assert_contract, run_checks
+
+    # -- async API (issue 10): loaded on first use, needs the "async" extra to run
+    from sessionerror.check.async_api import assert_contract_async
     from sessionerror.datasets import available_datasets, load_dataset
     from sessionerror.errors import (
         BackendUnavailableError,
@@ -29,10 +32,15 @@ if TYPE_CHECKING:
         UploadedFile,
         WorkflowSession,
     )
+    from sessionerror.models.async_binding import bind_async_session, current_async_session
     from sessionerror.models.audit import AUDIT, audit_resolution_attempt, audit_user_action
     from sessionerror.models.binding import bind_session, current_session
     from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
     from sessionerror.models.redaction import redact
+    from sessionerror.runtime.async_repository import (
+        AsyncSessionErrorRepository,
+        purge_expired_sessions_async,
+    )
     from sessionerror.runtime.repository import SessionErrorRepository
     from sessionerror.runtime.retention import purge_expired_sessions
     from sessionerror.urls import mask_url_password
@@ -70,10 +78,17 @@ _EXPORTS: dict[str, str] = {
     "load_dataset": "datasets",
     "SessionErrorRepository": "runtime.repository",
     "purge_expired_sessions": "runtime.retention",
+    # -- async API (issue 10)
+    "AsyncSessionErrorRepository": "runtime.async_repository",
+    "purge_expired_sessions_async": "runtime.async_repository",
+    "bind_async_session": "models.async_binding",
+    "assert_contract_async": "check.async_api",
+    "current_async_session": "models.async_binding",
 }
 
 __all__ = [
     "AUDIT",
+    "AsyncSessionErrorRepository",
     "BackendUnavailableError",
     "Base",
     "DatabaseUnavailableError",
@@ -94,14 +109,18 @@ __all__ = [
     "WorkflowSession",
     "__version__",
     "assert_contract",
+    "assert_contract_async",
     "audit_resolution_attempt",
     "audit_user_action",
     "available_datasets",
+    "bind_async_session",
     "bind_session",
+    "current_async_session",
     "current_session",
     "load_dataset",
     "mask_url_password",
     "purge_expired_sessions",
+    "purge_expired_sessions_async",
     "redact",
     "run_checks",
 ]

@@ -14,22 +14,31 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sessionerror.errors import DatabaseUnavailableError, first_line
-from sessionerror.urls import explicit_driver, hide_url_secrets
+from sessionerror.urls import driver_package, explicit_driver, hide_url_secrets, sync_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["CONNECT_TIMEOUT", "URL_EXAMPLE", "connect_url", "connection_for", "normalise_url"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "URL_EXAMPLE",
+    "async_bind_kind",
+    "connect_url",
+    "connection_for",
+    "normalise_url",
+    "sync_bind_for",
+]
 
 
 def normalise_url(url: str) -> tuple[str, dict[str, Any]]:
-    """Return ``(url, engine_kwargs)``: a psycopg2 URL for bare ``postgres(ql)://`` URLs.
+    """Return ``(url, engine_kwargs)``: a psycopg2 URL for bare ``postgres(ql)://`` URLs and
+    the sync driver for an async one (``postgresql+asyncpg://`` -> psycopg2).
 
     ``?isolation_level=...`` is taken out of the query and passed to ``create_engine``.
     """
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(explicit_driver(url))
+    parsed = make_url(explicit_driver(sync_url(url)))  # an async driver: its sync one
     kwargs: dict[str, Any] = {}
     level = parsed.query.get("isolation_level")
     if isinstance(level, str):
@@ -97,8 +106,7 @@ def connect_url(url: str) -> Engine:
         raise _unavailable(
             url,
             f"driver {parsed.drivername!r} of {masked} is not available ({_first_line(exc)}). "
-            f"Fix: install it, or use {backend}:// (psycopg2 / sqlite3, installed with "
-            "sessionerror)",
+            f"Fix: install {driver_package(parsed.drivername)}",
         ) from None
     except (ArgumentError, ValueError, TypeError) as exc:
         raise _unavailable(
@@ -153,18 +161,67 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def connection_for(bind: Engine | Connection | str) -> Iterator[Connection]:
-    """Yield a connection for an Engine, a Connection (as is) or a URL (engine disposed after)."""
+def connection_for(bind: Engine | Connection | str | Any) -> Iterator[Connection]:
+    """Yield a connection for an Engine, a Connection (as is) or a URL (engine disposed after).
+
+    An AsyncEngine is opened through the sync driver of the same database; an AsyncConnection
+    is refused with the fix (``await assert_contract_async(conn)``).
+    """
     from sqlalchemy.engine import Connection, Engine
 
     if isinstance(bind, Connection):
         yield bind
+        return
+    if not isinstance(bind, Engine | str):
+        with sync_bind_for(bind) as conn:
+            yield conn
         return
     if isinstance(bind, Engine):
         with bind.connect() as conn:
             yield conn
         return
     engine = connect_url(bind)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+_USAGE = (
+    "an Engine, Connection, AsyncEngine or URL string (for an AsyncConnection: "
+    "`await assert_contract_async(conn)` or `await conn.run_sync(assert_contract)`)"
+)
+
+
+def async_bind_kind(bind: Any) -> str:
+    """``"AsyncEngine"`` / ``"AsyncConnection"`` for SQLAlchemy's async binds, else ``""``."""
+    return next(
+        (
+            cls.__name__
+            for cls in type(bind).__mro__
+            if cls.__name__ in ("AsyncEngine", "AsyncConnection")
+            and cls.__module__.startswith("sqlalchemy.ext.asyncio")
+        ),
+        "",
+    )
+
+
+@contextmanager
+def sync_bind_for(bind: Any) -> Iterator[Connection]:
+    """A sync connection to the database of an AsyncEngine (its engine disposed after).
+
+    An AsyncConnection cannot be driven from sync code: TypeError naming the async API.
+    """
+    kind = async_bind_kind(bind)
+    if kind == "AsyncConnection":
+        raise TypeError(
+            "the contract checker got an AsyncConnection, which sync code cannot use; "
+            "use `await assert_contract_async(conn)` (or `await conn.run_sync(assert_contract)`)"
+        )
+    if kind != "AsyncEngine":
+        raise TypeError(f"the contract checker needs {_USAGE}, got {type(bind).__name__}")
+    engine = connect_url(bind.url.render_as_string(hide_password=False))
     try:
         with engine.connect() as conn:
             yield conn

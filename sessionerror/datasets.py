@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from sessionerror.errors import ErrorDataValidationError, SessionErrorKitError
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.enums import ErrorCategory
+from sessionerror.models.session_guard import require_sync_session
 from sessionerror.models.types import utcnow
 from sessionerror.models.validation import (
     validate_error_fields,
@@ -369,6 +370,8 @@ def load_dataset(
     caller's transaction (never committed), so a failure leaves the database as it was.
     Raises :class:`DatasetError` naming the file, record and field of the first problem.
     """
+    async_api = "await async_db.run_sync(load_dataset, name)"
+    db = require_sync_session(db, "load_dataset()", async_api=async_api)
     path = dataset_path(name_or_path)
     plan = _validated(_read(path), path, now or utcnow())
     name = Path(path).stem

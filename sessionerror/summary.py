@@ -46,7 +46,7 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
 
     ``top`` (>= 0) bounds each list. Raises ExportError when the tables or columns are missing.
     """
-    from sqlalchemy import column, func, select, table
+    from sqlalchemy import String, cast, column, func, select, table
 
     if top < 0:
         raise ExportError(f"--top must be 0 or more, got {top}")
@@ -65,7 +65,9 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
     c = errors.c
     now = now or datetime.now(UTC)
     n = func.count().label("n")
-    blocking = c.severity == "blocking"
+    # Compared as text: psycopg 3 and asyncpg type the parameter as VARCHAR, which a native
+    # enum column cannot be compared with (the sync mapping of postgresql+psycopg_async).
+    blocking = cast(c.severity, String) == "blocking"
     with connection_for(bind) as conn:
         require_columns(conn, SUMMARY_NEEDS)
         total = int(conn.execute(select(func.count()).select_from(errors)).scalar_one())

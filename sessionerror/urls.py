@@ -7,13 +7,20 @@ from collections.abc import Iterable
 from urllib.parse import unquote
 
 __all__ = [
+    "ASYNC_TO_SYNC_DRIVER",
+    "DRIVER_PACKAGES",
     "POSTGRES_DRIVERS",
+    "SYNC_TO_ASYNC_DRIVER",
     "SecretURL",
+    "async_drivername",
+    "driver_package",
     "explicit_driver",
     "hide_url_secrets",
+    "is_async_url",
     "mask_url",
     "mask_url_password",
     "normalise_postgres_url",
+    "sync_url",
     "url_secrets",
 ]
 
@@ -274,3 +281,77 @@ def mask_url_password(url: str) -> str:
     if "=" in url:
         url = _mask_query_passwords(url)
     return url
+
+
+# -- async <-> sync drivers (one rule for the CLI, the checker and the async fixtures) --------
+
+#: Each async driver and the sync driver that reaches the same database.
+ASYNC_TO_SYNC_DRIVER: dict[str, str] = {
+    "postgresql+asyncpg": "postgresql+psycopg2",
+    "postgresql+psycopg_async": "postgresql+psycopg",
+    "sqlite+aiosqlite": "sqlite",
+}
+#: The async driver the test fixtures use for each backend.
+SYNC_TO_ASYNC_DRIVER: dict[str, str] = {
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+psycopg_async",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+}
+#: pip package that provides each driver name, for "install it" messages.
+DRIVER_PACKAGES: dict[str, str] = {
+    "psycopg2": 'psycopg2-binary (pip install "sessionerror[postgres]")',
+    "psycopg": 'psycopg (pip install "psycopg[binary]")',
+    "psycopg_async": 'psycopg (pip install "psycopg[binary]")',
+    "asyncpg": 'asyncpg (pip install "sessionerror[async]")',
+    "aiosqlite": 'aiosqlite (pip install "sessionerror[async]")',
+}
+
+
+def _scheme(url: str) -> tuple[str, str]:
+    """``(scheme, rest)`` of ``url``, the scheme lower-cased (``"postgresql+asyncpg"``)."""
+    scheme, sep, rest = url.strip().partition("://")
+    return (scheme.lower(), rest) if sep else ("", url.strip())
+
+
+def is_async_url(url: str) -> bool:
+    """True if ``url`` names one of the async drivers sessionerror maps to a sync one."""
+    return _scheme(url)[0] in ASYNC_TO_SYNC_DRIVER
+
+
+def sync_url(url: str) -> str:
+    """``url`` with an async driver replaced by the sync driver of the same database.
+
+    ``postgresql+asyncpg://`` -> ``postgresql+psycopg2://``, ``postgresql+psycopg_async://`` ->
+    ``postgresql+psycopg://``, ``sqlite+aiosqlite://`` -> ``sqlite://``; anything else unchanged.
+    Only the scheme changes: user, password, host, database and query stay as written.
+    """
+    scheme, rest = _scheme(url)
+    if scheme not in ASYNC_TO_SYNC_DRIVER:
+        return url
+    return f"{ASYNC_TO_SYNC_DRIVER[scheme]}://{rest}"
+
+
+def async_drivername(drivername: str) -> str:
+    """The async driver for a sync SQLAlchemy driver name (``postgresql+psycopg2`` -> asyncpg).
+
+    Raises ValueError naming the supported drivers for anything else.
+    """
+    if drivername in ASYNC_TO_SYNC_DRIVER:
+        return drivername
+    try:
+        return SYNC_TO_ASYNC_DRIVER[drivername]
+    except KeyError:
+        raise ValueError(
+            f"no async driver is known for {drivername!r}; supported: "
+            f"{', '.join(sorted(SYNC_TO_ASYNC_DRIVER))}"
+        ) from None
+
+
+def driver_package(drivername: str) -> str:
+    """The package to install for a SQLAlchemy driver name, for error messages."""
+    driver = drivername.partition("+")[2] or {"postgresql": "psycopg", "sqlite": ""}.get(
+        drivername, ""
+    )
+    return DRIVER_PACKAGES.get(driver, driver or drivername)

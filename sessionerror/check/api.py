@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sessionerror.check.behaviour import run_behaviour_checks
 from sessionerror.check.report import ContractReport
 from sessionerror.check.schema import run_schema_checks
-from sessionerror.connect import connection_for
+from sessionerror.connect import async_bind_kind, connection_for
 from sessionerror.urls import hide_url_secrets
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["assert_contract", "check_reference_schema", "run_checks"]
 
 
-def run_checks(bind: Engine | Connection | str, *, behaviour: bool = True) -> ContractReport:
+def run_checks(bind: Engine | Connection | str | Any, *, behaviour: bool = True) -> ContractReport:
     """Run every contract check against ``bind`` (an Engine, a Connection or a URL string).
 
     Schema checks only read. For a URL on SQLite the checker's own connection turns foreign
@@ -35,12 +35,16 @@ def run_checks(bind: Engine | Connection | str, *, behaviour: bool = True) -> Co
     """
     with connection_for(bind) as conn:
         rendered = conn.engine.url.render_as_string(hide_password=False)
-        database = hide_url_secrets(
-            rendered, [bind, rendered] if isinstance(bind, str) else [rendered]
+        database = (  # a URL is shown as the user gave it (async driver included), masked
+            hide_url_secrets(bind.strip(), [bind, rendered])
+            if isinstance(bind, str)
+            else hide_url_secrets(rendered, [rendered])
         )
         dialect = conn.dialect.name
         was_in_transaction = conn.in_transaction()
-        results = run_schema_checks(conn, own_connection=isinstance(bind, str))
+        # An AsyncEngine is checked through the kit's own sync engine, like a URL.
+        own = isinstance(bind, str) or async_bind_kind(bind) != ""
+        results = run_schema_checks(conn, own_connection=own)
         if not was_in_transaction and conn.in_transaction():
             conn.rollback()  # end the read transaction the inspector began
         if behaviour:
@@ -48,7 +52,9 @@ def run_checks(bind: Engine | Connection | str, *, behaviour: bool = True) -> Co
     return ContractReport(database=database, dialect=dialect, results=tuple(results))
 
 
-def assert_contract(bind: Engine | Connection | str, *, behaviour: bool = True) -> ContractReport:
+def assert_contract(
+    bind: Engine | Connection | str | Any, *, behaviour: bool = True
+) -> ContractReport:
     """Raise AssertionError listing every failed check of :func:`run_checks`; else the report."""
     report = run_checks(bind, behaviour=behaviour)
     if report.failures:

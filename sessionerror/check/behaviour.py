@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import column, exists, func, inspect, select, table
+from sqlalchemy import column, exists, func, inspect, literal, select, table
 from sqlalchemy.exc import DBAPIError
 
 from sessionerror.check.probe_rows import (
@@ -79,7 +79,7 @@ def _autocommit_reason(conn: Connection, *, after_begin: bool) -> str | None:
     """Why a rollback cannot be guaranteed on ``conn``, or None when it can."""
     if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return "the connection uses isolation_level=AUTOCOMMIT, so a rollback cannot be guaranteed"
-    dbapi = conn.connection.dbapi_connection
+    dbapi = conn.connection.driver_connection  # aiosqlite: its own in_transaction
     if getattr(dbapi, "autocommit", None) is True:
         return "the driver connection is in autocommit mode, so a rollback cannot be guaranteed"
     if (
@@ -186,14 +186,18 @@ def _check_set_null(conn: Connection, rows: ProbeRows, kind: str) -> CheckResult
     return _pass(check_id, expected)
 
 
-def _check_blocking(conn: Connection, rows: ProbeRows) -> CheckResult:
+def _check_blocking(conn: Connection, rows: ProbeRows, writer: RowWriter) -> CheckResult:
     check_id = "behaviour.blocking_query"
     expected = "EXISTS finds the blocking error of session 1 and none in session 2"
     errors = errors_table()
+    # The parameter carries the column's own (reflected) type: asyncpg casts every parameter
+    # explicitly, and an untyped one becomes VARCHAR, which a native enum cannot be compared
+    # with ("operator does not exist: error_severity = character varying").
+    blocking = literal(_BLOCKING, type_=writer.column_type(_ERRORS, "severity"))
 
     def has_blocking(session_id: Any) -> bool:
         query = select(
-            exists().where(errors.c.session_id == session_id, errors.c.severity == _BLOCKING)
+            exists().where(errors.c.session_id == session_id, errors.c.severity == blocking)
         )
         return bool(conn.execute(query).scalar())
 
@@ -256,7 +260,7 @@ def _run(conn: Connection) -> list[CheckResult]:
         rows = insert_parent_rows(writer)
     except DBAPIError as exc:
         return _skip_all(f"could not insert minimal parent rows: {_reason(exc)}")
-    dbapi = conn.connection.dbapi_connection
+    dbapi = conn.connection.driver_connection  # aiosqlite: its own in_transaction
     if conn.dialect.name == "sqlite" and not getattr(dbapi, "in_transaction", True):
         raise RuntimeError("sqlite3 is not in a transaction after INSERT; refusing to go on")
 
@@ -289,7 +293,7 @@ def _run(conn: Connection) -> list[CheckResult]:
         _check_cascade(conn, rows),
         _check_set_null(conn, rows, "file"),
         _check_set_null(conn, rows, "ticket"),
-        _check_blocking(conn, rows),
+        _check_blocking(conn, rows, writer),
         _check_refused(conn, writer, rows, "behaviour.rejects_blank_message", user_message="   "),
         _check_refused(
             conn, writer, rows, "behaviour.rejects_unknown_category", error_category="bogus"

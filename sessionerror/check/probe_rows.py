@@ -86,6 +86,13 @@ class RowWriter:
         insp = inspect(conn)
         self.columns = {name: insp.get_columns(name) for name in TABLES}
 
+    def column_type(self, name: str, column_name: str) -> Any:
+        """The reflected type of ``name.column_name`` (NullType when the column is missing)."""
+        for col in self.columns[name]:
+            if col["name"] == column_name:
+                return col["type"]
+        return sqltypes.NullType()
+
     def insert(self, name: str, values: dict[str, Any]) -> Any:
         """Insert one row into table ``name`` and return its id."""
         row = dict(values)

@@ -16,6 +16,7 @@ from factory.declarations import Trait
 from sqlalchemy.orm import Session
 
 from sessionerror.errors import NoSessionBoundError
+from sessionerror.factories.async_support import AsyncFactoryMixin
 from sessionerror.models.binding import current_session
 
 __all__ = ["SessionErrorKitFactory", "bound_session"]
@@ -33,7 +34,7 @@ def bound_session() -> Session:
         ) from None
 
 
-class SessionErrorKitFactory(SQLAlchemyModelFactory):
+class SessionErrorKitFactory(AsyncFactoryMixin, SQLAlchemyModelFactory):
     """Abstract base: the session wiring shared by every factory of the kit.
 
     The session is looked up on every create (``sqlalchemy_session_factory``) and rows are only

@@ -20,6 +20,7 @@ from sessionerror.factories.content import ERROR_TEMPLATES
 from sessionerror.models import SessionError, WorkflowSession
 from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorSeverity, OperationStage
+from sessionerror.models.session_guard import require_sync_session
 from sessionerror.models.types import utcnow
 from sessionerror.models.validation import validate_error_fields
 
@@ -102,6 +103,9 @@ def bulk_create_history(
     error is a bit later than its session. About ``blocking_ratio`` of the errors are blocking.
     The same ``seed`` gives the same content and times (ids are always fresh).
     """
+    db = require_sync_session(
+        db, "bulk_create_history()", async_api="await async_db.run_sync(bulk_create_history, ...)"
+    )
     if sessions < 0 or errors_per_session < 0:
         raise ValueError("sessions and errors_per_session must be >= 0")
     if not 0.0 <= blocking_ratio <= 1.0:

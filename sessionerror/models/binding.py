@@ -14,8 +14,9 @@ from contextvars import ContextVar
 from sqlalchemy.orm import Session
 
 from sessionerror.errors import NoSessionBoundError
+from sessionerror.models.session_guard import require_sync_session
 
-__all__ = ["bind_session", "bound_session", "current_session"]
+__all__ = ["bind_session", "bound_session", "class_query_session", "current_session"]
 
 _bound: ContextVar[Session | None] = ContextVar("sessionerror_bound_session", default=None)
 
@@ -23,11 +24,8 @@ _bound: ContextVar[Session | None] = ContextVar("sessionerror_bound_session", de
 @contextmanager
 def bind_session(db: Session) -> Iterator[Session]:
     """Bind ``db`` for the duration of the ``with`` block (nesting restores the outer one)."""
-    if not isinstance(db, Session):
-        raise TypeError(
-            f"bind_session() needs a sqlalchemy.orm.Session, got {type(db).__name__}; "
-            "pass the ORM session your code uses (e.g. Session(engine))"
-        )
+    # -- an AsyncSession is refused naming the async binding (issue 10)
+    require_sync_session(db, "bind_session()", async_api="sessionerror.bind_async_session(db)")
     token = _bound.set(db)
     try:
         yield db
@@ -51,3 +49,15 @@ def current_session(db: Session | None = None) -> Session:
             "`with sessionerror.bind_session(db): ...` (in pytest, use the sessionerror_db fixture)"
         )
     return session
+
+
+def class_query_session(db: Session | None, method: str) -> Session:
+    """The session a ``SessionError`` class-level query runs on: ``db`` or the bound one.
+
+    An AsyncSession (passed or bound) is a TypeError naming the async API to use instead.
+    """
+    return require_sync_session(
+        current_session(db),
+        f"SessionError.{method}()",
+        async_api=f"await AsyncSessionErrorRepository(db).{method}(...)",
+    )

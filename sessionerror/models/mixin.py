@@ -9,14 +9,14 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event, exists, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship, validates
 
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models.base import created_at_column, seed_sqlite_planner_statistics
-from sessionerror.models.binding import current_session
+from sessionerror.models.binding import class_query_session
 from sessionerror.models.contract import (
     CHECKS,
     COLUMN_NAMES,
@@ -27,10 +27,10 @@ from sessionerror.models.contract import (
     column_rule,
 )
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
+from sessionerror.models.queries import find_by_category_statement, has_blocking_statement
 from sessionerror.models.types import GUID, JSONDocument, utcnow
 from sessionerror.models.validation import (
     ERROR_FIELD_VALIDATORS,
-    coerce_enum,
     validate_error_fields,
     validate_recovery_actions,
     validate_user_message,
@@ -351,22 +351,21 @@ class SessionErrorMixin:
         *,
         db: Session | None = None,
     ) -> list[Any]:
-        """Errors of ``category`` in ``session_id``, oldest first (one query)."""
-        wanted = coerce_enum(ErrorCategory, category, "error_category")
-        statement = (
-            select(cls)
-            .where(cls.session_id == session_id, cls.error_category == wanted)
-            .order_by(cls.created_at, cls.id)
-        )
-        return list(current_session(db).scalars(statement))
+        """Errors of ``category`` in ``session_id``, oldest first (one query).
+
+        Sync only: an AsyncSession is a TypeError naming ``AsyncSessionErrorRepository``.
+        """
+        statement = find_by_category_statement(cls, session_id, category)
+        return list(class_query_session(db, "find_by_category").scalars(statement))
 
     @classmethod
     def has_blocking_errors(cls, session_id: uuid.UUID, *, db: Session | None = None) -> bool:
-        """True if ``session_id`` has any blocking error (one EXISTS query, no rows loaded)."""
-        statement = select(
-            exists().where(cls.session_id == session_id, cls.severity == ErrorSeverity.BLOCKING)
-        )
-        return bool(current_session(db).scalar(statement))
+        """True if ``session_id`` has any blocking error (one EXISTS query, no rows loaded).
+
+        Sync only: an AsyncSession is a TypeError naming ``AsyncSessionErrorRepository``.
+        """
+        statement = has_blocking_statement(cls, session_id)
+        return bool(class_query_session(db, "has_blocking_errors").scalar(statement))
 
     def to_user_dict(self) -> dict[str, Any]:
         """User-facing view of the error; never includes ``technical_details``."""

@@ -12,6 +12,10 @@ from sessionerror.plugin.fixture_factories import (
 from sessionerror.plugin.hooks import *  # noqa: F403  (pytest collects hooks by name)
 from sessionerror.plugin.hooks import __all__ as _hooks
 
-pytest_plugins = ["sessionerror.plugin.fixtures", "sessionerror.plugin.factory_fixtures"]
+pytest_plugins = [
+    "sessionerror.plugin.fixtures",
+    "sessionerror.plugin.factory_fixtures",
+    "sessionerror.plugin.async_fixtures",  # issue 10: async engine/connection/session
+]
 
 __all__ = [*_hooks, "pytest_plugins", "sessionerror_db_factory", "sessionerror_engine_factory"]

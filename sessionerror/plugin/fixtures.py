@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 import pytest
 
 from sessionerror.plugin.markers import marker_options, marker_options_key
+from sessionerror.plugin.query_fixtures import QueryAssertion, make_query_assertion
 from sessionerror.plugin.state import get_state, postgres_unavailable, provided_database
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a fixture first runs, not when pytest starts.
@@ -183,34 +184,31 @@ def sessionerror_db(
         yield db
 
 
-class QueryAssertion(Protocol):
-    """``sessionerror_assert_max_queries`` / ``..._num_queries``: ``with fixture(n): ...``."""
-
-    def __call__(self, limit: int) -> AbstractContextManager[list[str]]:
-        """A block that fails (listing the statements) when the count does not fit ``limit``."""
-        ...
+# -- query counting: watches the sync and async engines of the current database, or engine=
+# (sessionerror.plugin.query_fixtures / sessionerror.testdb.querywatch)
 
 
 @pytest.fixture
-def sessionerror_assert_max_queries(sessionerror_database: ProvidedDatabase) -> QueryAssertion:
-    """``with sessionerror_assert_max_queries(n):`` fails, listing them, if > n statements run."""
-    from sessionerror.testdb.querycount import assert_queries
+def sessionerror_assert_max_queries(
+    pytestconfig: pytest.Config, sessionerror_database: ProvidedDatabase
+) -> QueryAssertion:
+    """``with sessionerror_assert_max_queries(n, engine=None):`` fails, listing them, if more
+    than n statements run.
 
-    def assert_max(limit: int) -> AbstractContextManager[list[str]]:
-        return assert_queries(sessionerror_database.recorder, limit)
-
-    return assert_max
+    Watches ``sessionerror_engine`` and the AsyncEngine of ``sessionerror_async_engine`` (or only
+    ``engine=``, an Engine or AsyncEngine); fails too when none ran there but another engine ran
+    some, instead of passing without measuring anything.
+    """
+    return make_query_assertion(pytestconfig, sessionerror_database, exact=False)
 
 
 @pytest.fixture
-def sessionerror_assert_num_queries(sessionerror_database: ProvidedDatabase) -> QueryAssertion:
-    """``with sessionerror_assert_num_queries(n):`` fails unless exactly n statements run."""
-    from sessionerror.testdb.querycount import assert_queries
-
-    def assert_exact(limit: int) -> AbstractContextManager[list[str]]:
-        return assert_queries(sessionerror_database.recorder, limit, exact=True)
-
-    return assert_exact
+def sessionerror_assert_num_queries(
+    pytestconfig: pytest.Config, sessionerror_database: ProvidedDatabase
+) -> QueryAssertion:
+    """``with sessionerror_assert_num_queries(n, engine=None):`` fails unless exactly n
+    statements run (same engines as ``sessionerror_assert_max_queries``)."""
+    return make_query_assertion(pytestconfig, sessionerror_database, exact=True)
 
 
 class ContractAssertion(Protocol):

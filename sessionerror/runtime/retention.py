@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from sessionerror.models import WorkflowSession
 from sessionerror.models.audit import get_logger
-from sessionerror.models.types import utcnow
+from sessionerror.models.queries import purge_statement
+from sessionerror.models.session_guard import require_sync_session
 
-__all__ = ["DEFAULT_RETENTION_DAYS", "purge_expired_sessions"]
+__all__ = ["DEFAULT_RETENTION_DAYS", "log_purged", "purge_expired_sessions"]
 
 DEFAULT_RETENTION_DAYS = 7
 
@@ -30,15 +30,18 @@ def purge_expired_sessions(
     ON DELETE CASCADE removes their errors, files and tickets. Errors of live sessions stay,
     whatever happened to their files and tickets.
     """
-    if older_than_days < 0:
-        raise ValueError(f"older_than_days must be >= 0, got {older_than_days}")
-    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
-    result = db.execute(
-        delete(session_model)
-        .where(session_model.created_at < cutoff)
-        .execution_options(synchronize_session=False)
+    # -- shared with purge_expired_sessions_async (sessionerror.runtime.async_repository) --
+    db = require_sync_session(
+        db, "purge_expired_sessions()", async_api="await purge_expired_sessions_async(db)"
     )
+    statement, cutoff = purge_statement(session_model, older_than_days=older_than_days, now=now)
+    result = db.execute(statement)
     db.expire_all()  # loaded children may have been removed by the database
+    return log_purged(result, cutoff)
+
+
+def log_purged(result: Any, cutoff: datetime) -> int:
+    """Log and return how many sessions a purge removed (shared by the sync and async APIs)."""
     count = int(getattr(result, "rowcount", 0) or 0)
     get_logger().info("Retention cleanup removed %d session(s) created before %s", count, cutoff)
     return count

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, MetaData, delete
 from sqlalchemy.orm import Session
 
 from sessionerror.models.binding import bind_session
+from sessionerror.models.session_guard import require_sync_connection
 
 __all__ = ["committed_session", "delete_all_rows", "rolled_back_session"]
 
@@ -25,6 +26,10 @@ def rolled_back_session(connection: Connection) -> Iterator[Session]:
     ``commit()`` and ``rollback()`` freely; nothing outlives the block. The session is bound for
     the model's class methods and the factories while the block runs.
     """
+    # -- an AsyncConnection is refused naming the async API (issue 10)
+    connection = require_sync_connection(
+        connection, "rolled_back_session()", async_api="async_rolled_back_session(connection)"
+    )
     outer = connection.begin()
     db = Session(bind=connection, join_transaction_mode="create_savepoint")
     try:

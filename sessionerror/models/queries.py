@@ -1,0 +1,96 @@
+"""The model's queries, written once for the sync and the async APIs.
+
+``SessionError.find_by_category`` / ``has_blocking_errors``, ``SessionErrorRepository``,
+``AsyncSessionErrorRepository`` and both retention functions build their statements here and
+only differ in how they execute them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Delete, Select, delete, exists, select
+
+from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.types import utcnow
+from sessionerror.models.validation import coerce_enum
+
+__all__ = [
+    "build_error",
+    "find_by_category_statement",
+    "has_blocking_statement",
+    "purge_statement",
+]
+
+
+def find_by_category_statement(
+    model: Any, session_id: uuid.UUID, category: ErrorCategory | str
+) -> Select[Any]:
+    """Errors of ``category`` in ``session_id``, oldest first (one SELECT)."""
+    wanted = coerce_enum(ErrorCategory, category, "error_category")
+    return (
+        select(model)
+        .where(model.session_id == session_id, model.error_category == wanted)
+        .order_by(model.created_at, model.id)
+    )
+
+
+def has_blocking_statement(model: Any, session_id: uuid.UUID) -> Select[Any]:
+    """``SELECT EXISTS (...)`` for a blocking error of ``session_id`` (no rows loaded)."""
+    return select(
+        exists().where(model.session_id == session_id, model.severity == ErrorSeverity.BLOCKING)
+    )
+
+
+def purge_statement(
+    session_model: Any, *, older_than_days: float, now: datetime | None = None
+) -> tuple[Delete, datetime]:
+    """The bulk DELETE of sessions older than ``older_than_days``, and its cutoff time."""
+    if older_than_days < 0:
+        raise ValueError(f"older_than_days must be >= 0, got {older_than_days}")
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    statement = (
+        delete(session_model)
+        .where(session_model.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return statement, cutoff
+
+
+def build_error(
+    model: Any,
+    *,
+    session_id: uuid.UUID,
+    category: ErrorCategory | str,
+    severity: ErrorSeverity | str,
+    stage: OperationStage | str,
+    user_message: str,
+    recovery_actions: list[str] | dict[str, Any],
+    technical_details: dict[str, Any] | None = None,
+    error_code: str | None = None,
+    related_file_id: uuid.UUID | None = None,
+    related_ticket_id: uuid.UUID | None = None,
+) -> Any:
+    """Construct (validate and redact) one error of ``model``; nothing touches the database.
+
+    ``recovery_actions`` may be a plain list of steps. Raises ErrorDataValidationError.
+    """
+    actions = (
+        {"actions": list(recovery_actions)}
+        if isinstance(recovery_actions, list | tuple)
+        else recovery_actions
+    )
+    return model(
+        session_id=session_id,
+        error_category=category,
+        severity=severity,
+        operation_stage=stage,
+        user_message=user_message,
+        recovery_actions=actions,
+        technical_details=technical_details if technical_details is not None else {},
+        error_code=error_code,
+        related_file_id=related_file_id,
+        related_ticket_id=related_ticket_id,
+    )

@@ -1,0 +1,189 @@
+"""Async fixtures: AsyncEngine, AsyncConnection and a rolled-back AsyncSession per test.
+
+Parametrised per backend exactly like the sync fixtures (they depend on
+``sessionerror_database``). They are pytest-asyncio fixtures in strict and auto mode (marked the
+way ``pytest_asyncio.fixture`` marks them, so this module imports neither pytest-asyncio nor
+SQLAlchemy's asyncio extension) and run on the loop pytest-asyncio gives fixtures
+(``asyncio_default_fixture_loop_scope``). The AsyncEngine is cached per running event loop and
+disposed when that loop shuts down: with a session-scoped loop every test reuses its pool.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+from sessionerror.plugin.async_state import async_registry
+from sessionerror.plugin.markers import marker_options, marker_options_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+    from sessionerror.plugin.config import Backend
+    from sessionerror.testdb.provisioning import ProvidedDatabase
+
+__all__ = [
+    "async_session_error",
+    "async_workflow_session",
+    "sessionerror_async_connection",
+    "sessionerror_async_db",
+    "sessionerror_async_engine",
+    "sessionerror_async_support",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _asyncio_fixture(function: F) -> F:
+    """Register ``function`` as a pytest-asyncio fixture without importing pytest-asyncio."""
+    function._force_asyncio_fixture = True  # type: ignore[attr-defined]
+    function._loop_scope = None  # type: ignore[attr-defined]  # the ini default applies
+    return pytest.fixture(function)  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def sessionerror_async_support(pytestconfig: pytest.Config, sessionerror_backend: Backend) -> None:
+    """Fail in one line when pytest-asyncio or the ``async`` extra is missing."""
+    from sessionerror.testdb.async_isolation import require_async_extra
+
+    if not pytestconfig.pluginmanager.hasplugin("asyncio"):
+        pytest.fail(
+            "the sessionerror async fixtures run on pytest-asyncio, which is not installed "
+            '(or disabled with -p no:asyncio): pip install "sessionerror[async]" pytest-asyncio',
+            pytrace=False,
+        )
+    problem = None
+    try:
+        require_async_extra(sessionerror_backend, what="the sessionerror async fixtures")
+    except ImportError as exc:
+        problem = str(exc)
+    if problem is not None:  # outside the except: no "during handling..." chain in the report
+        pytest.fail(problem, pytrace=False)
+
+
+@_asyncio_fixture
+async def sessionerror_async_engine(
+    request: pytest.FixtureRequest,
+    pytestconfig: pytest.Config,
+    sessionerror_async_support: None,
+    sessionerror_database: ProvidedDatabase,
+) -> AsyncEngine:
+    """AsyncEngine (asyncpg / aiosqlite) on the same per-worker database as
+    ``sessionerror_engine``, one per running event loop, disposed when the loop ends."""
+    _require_one_loop(request)
+    return await _engine(pytestconfig, sessionerror_database)
+
+
+def _require_one_loop(request: pytest.FixtureRequest) -> None:
+    """Fail clearly when the test would run on another event loop than the async fixtures.
+
+    The fixtures run on the loop of ``asyncio_default_fixture_loop_scope``; an async test runs
+    on its marker's ``loop_scope`` or ``asyncio_default_test_loop_scope``. asyncpg connections
+    cannot cross loops, so a mismatch would fail later with "attached to a different loop".
+    """
+    node = getattr(request, "node", None)
+    if node is None or not inspect.iscoroutinefunction(getattr(node, "obj", None)):
+        return
+    try:
+        fixture_scope = request.config.getini("asyncio_default_fixture_loop_scope") or "function"
+        test_scope = request.config.getini("asyncio_default_test_loop_scope") or "function"
+    except ValueError:  # pytest-asyncio not registered: sessionerror_async_support says so
+        return
+    marker = node.get_closest_marker("asyncio")
+    if marker is not None:
+        test_scope = marker.kwargs.get("loop_scope") or marker.kwargs.get("scope") or test_scope
+    if fixture_scope != test_scope:
+        pytest.fail(
+            f"the sessionerror async fixtures run on the {fixture_scope!r} event loop "
+            f"(asyncio_default_fixture_loop_scope) but this test runs on the {test_scope!r} "
+            "loop; asyncpg connections cannot cross loops. Fix: set "
+            f"asyncio_default_test_loop_scope = {fixture_scope} (or mark the test "
+            f"@pytest.mark.asyncio(loop_scope={fixture_scope!r}))",
+            pytrace=False,
+        )
+
+
+async def _engine(config: pytest.Config, database: ProvidedDatabase) -> AsyncEngine:
+    """The registry's AsyncEngine for the running loop; a usage problem fails in one line."""
+    try:
+        return await async_registry(config).engine_for(database)
+    except ValueError as exc:  # e.g. an in-memory SQLite database cannot be shared
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
+
+
+@_asyncio_fixture
+async def sessionerror_async_db(
+    request: pytest.FixtureRequest,
+    pytestconfig: pytest.Config,
+    sessionerror_async_support: None,
+    sessionerror_database: ProvidedDatabase,
+) -> AsyncIterator[AsyncSession]:
+    """AsyncSession for the test (``expire_on_commit=False``); everything is rolled back after.
+
+    ``await db.commit()`` / ``await db.rollback()`` are allowed. With
+    ``@pytest.mark.sessionerror(committed=True)`` commits are real and every row is deleted
+    after the test. Bound for ``create_async()`` of the factories;
+    ``@pytest.mark.sessionerror_data("name")`` loads data sets first.
+    """
+    from sessionerror.testdb.async_isolation import (
+        async_committed_session,
+        async_rolled_back_session,
+    )
+
+    # One async fixture per test (each costs the event loop a task at setup and at teardown):
+    # the engine comes from the per-loop registry and the connection is opened right here.
+    _require_one_loop(request)
+    engine = await _engine(pytestconfig, sessionerror_database)
+    options = request.node.stash.get(marker_options_key, None) or marker_options(request.node)
+    if options.committed:
+        async with async_committed_session(engine, sessionerror_database.tables) as db:
+            await _load_datasets(db, options.datasets)
+            yield db
+        return
+    async with engine.connect() as connection, async_rolled_back_session(connection) as db:
+        await _load_datasets(db, options.datasets)
+        yield db
+
+
+async def _load_datasets(db: AsyncSession, names: tuple[str, ...]) -> None:
+    if names:
+        from sessionerror.datasets import load_dataset
+
+        for name in names:
+            await db.run_sync(load_dataset, name)
+
+
+@pytest.fixture
+def sessionerror_async_connection(sessionerror_async_db: AsyncSession) -> AsyncConnection:
+    """The AsyncConnection ``sessionerror_async_db``'s transaction runs on (rollback mode)."""
+    bind = sessionerror_async_db.bind
+    if type(bind).__name__ != "AsyncConnection":
+        pytest.fail(
+            "sessionerror_async_connection has no shared connection in committed mode; "
+            "use `async with sessionerror_async_engine.connect() as connection:`",
+            pytrace=False,
+        )
+    return bind  # type: ignore[return-value]
+
+
+# -- factory fixtures (pytest-factoryboy style, async) ------------------------------------
+
+
+@_asyncio_fixture
+async def async_workflow_session(sessionerror_async_db: AsyncSession) -> Any:
+    """One workflow session flushed into ``sessionerror_async_db``."""
+    from sessionerror.factories.classes import WorkflowSessionFactory
+
+    return await WorkflowSessionFactory.create_async()
+
+
+@_asyncio_fixture
+async def async_session_error(async_workflow_session: Any) -> Any:
+    """One (warning, user-fixable, upload) error of ``async_workflow_session``."""
+    from sessionerror.factories.classes import SessionErrorFactory
+
+    return await SessionErrorFactory.create_async(session=async_workflow_session)

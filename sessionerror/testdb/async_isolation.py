@@ -1,0 +1,211 @@
+"""Async test databases: per-event-loop engines and rollback/committed AsyncSessions.
+
+The async counterpart of :mod:`sessionerror.testdb.isolation`, usable outside pytest.
+
+asyncpg (and aiosqlite) connections belong to the event loop that opened them, so an
+:class:`AsyncEngineRegistry` keeps one pooled AsyncEngine per running loop and disposes it,
+inside that loop, when the loop shuts down (``loop.shutdown_asyncgens()``, which
+``asyncio.run`` and pytest-asyncio's runners call). With one loop for the whole run the pool is
+reused by every test; with a loop per test every test pays for a new connection.
+
+``sqlalchemy.ext.asyncio`` and the drivers are imported only when an engine is made;
+:func:`require_async_extra` says in one line what to install when they are missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import URL
+
+from sessionerror.models.async_binding import bind_async_session
+from sessionerror.models.session_guard import is_async_object
+from sessionerror.testdb.isolation import delete_all_rows
+from sessionerror.urls import async_drivername
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+    from sessionerror.testdb.provisioning import ProvidedDatabase
+
+__all__ = [
+    "ASYNC_EXTRA",
+    "AsyncEngineRegistry",
+    "async_committed_session",
+    "async_rolled_back_session",
+    "create_async_test_engine",
+    "install_async_sqlite_listeners",
+    "require_async_extra",
+]
+
+#: How to install what the async fixtures need.
+ASYNC_EXTRA = 'pip install "sessionerror[async]"'
+_DRIVER_MODULE = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+
+
+class AsyncExtraMissingError(ImportError):
+    """The ``async`` extra (greenlet, asyncpg, aiosqlite) is not installed."""
+
+
+def require_async_extra(backend: str, *, what: str = "the async fixtures") -> None:
+    """Import SQLAlchemy's asyncio extension and the backend's async driver, or raise
+    :class:`AsyncExtraMissingError` with one line naming the extra."""
+    modules = ["greenlet", "sqlalchemy.ext.asyncio", _DRIVER_MODULE.get(backend, "")]
+    missing = []
+    for name in filter(None, modules):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise AsyncExtraMissingError(
+            f"{what} need the async extra: {ASYNC_EXTRA} (cannot import {', '.join(missing)})"
+        )
+
+
+def install_async_sqlite_listeners(engine: AsyncEngine, *, throwaway: bool = False) -> None:
+    """Foreign keys on and a real BEGIN for an aiosqlite engine (listeners on ``sync_engine``).
+
+    aiosqlite inherits pysqlite's missing BEGIN: without it the first RELEASE SAVEPOINT commits
+    and rollback isolation leaks rows. ``throwaway`` also keeps the journal in memory.
+    """
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the "begin" listener emits BEGIN
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            if throwaway:
+                cursor.execute("PRAGMA journal_mode=MEMORY")
+                cursor.execute("PRAGMA synchronous=OFF")
+        finally:
+            cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_async_test_engine(url: URL, *, throwaway: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An AsyncEngine on the database of the sync ``url`` (psycopg2 -> asyncpg, sqlite ->
+    aiosqlite), with the SQLite listeners installed."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError(
+            "the async fixtures cannot share an in-memory SQLite database with the sync ones; "
+            "set sessionerror_sqlite_path = file (the default)"
+        )
+    engine = create_async_engine(url.set(drivername=async_drivername(url.drivername)), **kwargs)
+    if url.get_backend_name() == "sqlite":
+        install_async_sqlite_listeners(engine, throwaway=throwaway)
+    return engine
+
+
+@dataclass
+class _LoopEngine:
+    loop: asyncio.AbstractEventLoop
+    engine: AsyncEngine
+    closer: Any  # the async generator that disposes the engine when the loop shuts down
+
+
+class AsyncEngineRegistry:
+    """One AsyncEngine per (database, running event loop), disposed when the loop shuts down."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int], _LoopEngine] = {}
+
+    async def engine_for(self, database: ProvidedDatabase) -> AsyncEngine:
+        """The AsyncEngine of ``database`` for the running loop (created on first use)."""
+        loop = asyncio.get_running_loop()
+        key = (database.location, id(loop))
+        entry = self._entries.get(key)
+        if entry is not None and entry.loop is loop:
+            return entry.engine
+        require_async_extra(database.backend)
+        engine = create_async_test_engine(
+            database.engine.url, throwaway=not database.location.endswith("(reused)")
+        )
+        closer = self._dispose_at_shutdown(key, engine)
+        await closer.__anext__()  # registers it with the loop's shutdown_asyncgens()
+        self._entries[key] = _LoopEngine(loop, engine, closer)
+        return engine
+
+    async def _dispose_at_shutdown(
+        self, key: tuple[str, int], engine: AsyncEngine
+    ) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            self._entries.pop(key, None)
+            await engine.dispose()
+
+    def engines(self, backend: str | None = None) -> list[AsyncEngine]:
+        """The live AsyncEngines (of one backend's database, when given)."""
+        return [
+            entry.engine
+            for entry in self._entries.values()
+            if backend is None or entry.engine.dialect.name == backend
+        ]
+
+    def close(self) -> None:
+        """Forget engines whose loop ended without shutting down its async generators."""
+        for entry in list(self._entries.values()):
+            entry.engine.sync_engine.dispose(close=False)
+        self._entries.clear()
+
+
+@asynccontextmanager
+async def async_rolled_back_session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """Yield an AsyncSession inside an outer transaction on ``connection`` that is rolled back.
+
+    ``await db.commit()`` / ``await db.rollback()`` are allowed (SAVEPOINTs); attributes stay
+    loaded after a commit (``expire_on_commit=False``, as FastAPI apps configure it). The
+    session is bound (:func:`~sessionerror.bind_async_session`) while the block runs.
+    """
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    if not is_async_object(connection) or type(connection).__name__ != "AsyncConnection":
+        raise TypeError(
+            f"async_rolled_back_session() needs an AsyncConnection, got "
+            f"{type(connection).__name__}; for a sync Connection use rolled_back_session()"
+        )
+    outer = await connection.begin()
+    db = AsyncSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        with bind_async_session(db):
+            yield db
+    finally:
+        try:
+            if outer.is_active:
+                await outer.rollback()
+        finally:
+            await db.close()
+
+
+@asynccontextmanager
+async def async_committed_session(
+    engine: AsyncEngine, metadata: MetaData
+) -> AsyncIterator[AsyncSession]:
+    """Yield an AsyncSession whose commits are real; delete every row of ``metadata`` after."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    db = AsyncSession(bind=engine, expire_on_commit=False)
+    try:
+        with bind_async_session(db):
+            yield db
+    finally:
+        await db.close()
+        async with engine.begin() as connection:
+            await connection.run_sync(delete_all_rows, metadata)

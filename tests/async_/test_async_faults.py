@@ -1,0 +1,118 @@
+"""Storage faults on asyncpg map like on psycopg2: refused/lost -> StorageUnavailableError
+(admin_required), lock timeout -> StorageTimeoutError (temporary); nothing half-written and no
+password in any message. Real PostgreSQL server, no mocks."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from sessionerror import (
+    AsyncSessionErrorRepository,
+    SessionError,
+    StorageTimeoutError,
+    StorageUnavailableError,
+    WorkflowSession,
+)
+from sessionerror.models.enums import ErrorCategory
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.sessionerror(backends=["postgresql"])]
+
+RECORD: dict[str, Any] = {
+    "category": "temporary",
+    "severity": "warning",
+    "stage": "jira_export",
+    "user_message": "Jira did not answer in time",
+    "recovery_actions": ["Wait a minute", "Export again"],
+}
+PASSWORD = "pw-never-shown-7781"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_refused_connection_is_storage_unavailable(sessionerror_backend: str) -> None:
+    url = f"postgresql+asyncpg://app:{PASSWORD}@127.0.0.1:{free_port()}/app"
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine) as db:
+            with pytest.raises(StorageUnavailableError) as caught:
+                await AsyncSessionErrorRepository(db).record(session_id=uuid.uuid4(), **RECORD)
+    finally:
+        await engine.dispose()
+    assert caught.value.category is ErrorCategory.ADMIN_REQUIRED
+    assert isinstance(caught.value.__cause__, OSError)  # asyncpg: not a DBAPI error
+    assert PASSWORD not in str(caught.value)
+    assert "StorageUnavailableError" in str(caught.value)
+
+
+@pytest.mark.sessionerror(committed=True, backends=["postgresql"])
+async def test_terminated_backend_is_storage_unavailable(
+    sessionerror_async_db: AsyncSession, sessionerror_async_engine: AsyncEngine
+) -> None:
+    parent = WorkflowSession(name="terminated")
+    sessionerror_async_db.add(parent)
+    await sessionerror_async_db.commit()
+    pid = await sessionerror_async_db.scalar(text("select pg_backend_pid()"))
+    async with sessionerror_async_engine.connect() as admin:
+        await admin.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(StorageUnavailableError) as caught:
+        await AsyncSessionErrorRepository(sessionerror_async_db).record(
+            session_id=parent.id, **RECORD
+        )
+    assert caught.value.category is ErrorCategory.ADMIN_REQUIRED
+    await sessionerror_async_db.rollback()
+    async with sessionerror_async_engine.connect() as check:
+        stored = await check.scalar(select(func.count()).select_from(SessionError))
+    assert stored == 0  # nothing half-written
+
+
+@pytest.mark.sessionerror(committed=True, backends=["postgresql"])
+async def test_lock_timeout_is_storage_timeout(
+    sessionerror_async_db: AsyncSession, sessionerror_async_engine: AsyncEngine
+) -> None:
+    parent = WorkflowSession(name="locked")
+    sessionerror_async_db.add(parent)
+    await sessionerror_async_db.commit()
+    async with sessionerror_async_engine.connect() as locker:
+        await locker.begin()
+        # The error's FK check needs a KEY SHARE lock on the parent row: FOR UPDATE blocks it.
+        await locker.execute(
+            text("select id from sessions where id = :id for update"), {"id": parent.id}
+        )
+        await sessionerror_async_db.execute(text("set lock_timeout = '200ms'"))
+        with pytest.raises(StorageTimeoutError) as caught:
+            await AsyncSessionErrorRepository(sessionerror_async_db).record(
+                session_id=parent.id, **RECORD
+            )
+        await locker.rollback()
+    assert caught.value.category is ErrorCategory.TEMPORARY
+    assert "lock timeout" in str(caught.value)
+    await sessionerror_async_db.rollback()
+    async with sessionerror_async_engine.connect() as check:
+        stored = await check.scalar(select(func.count()).select_from(SessionError))
+    assert stored == 0
+
+
+async def test_unknown_database_is_storage_unavailable_without_password(
+    sessionerror_async_engine: AsyncEngine,
+) -> None:
+    url = make_url(str(sessionerror_async_engine.url.render_as_string(hide_password=False)))
+    wrong = url.set(database=f"missing_{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    engine = create_async_engine(wrong)
+    try:
+        async with AsyncSession(engine) as db:
+            with pytest.raises(StorageUnavailableError) as caught:
+                await AsyncSessionErrorRepository(db).record(session_id=uuid.uuid4(), **RECORD)
+    finally:
+        await engine.dispose()
+    assert PASSWORD not in str(caught.value)

@@ -1,0 +1,28 @@
+"""The FastAPI example's own tests pass on both backends, run the way a user runs them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RunAsync = Callable[..., pytest.RunResult]
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_app"
+
+
+def test_fastapi_example_with_get_db_overridden(
+    pytester: pytest.Pytester, run_async: RunAsync
+) -> None:
+    for name in ("app.py", "conftest.py", "test_app.py"):
+        shutil.copy(EXAMPLE / name, pytester.path / name)
+    result = run_async("-v")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_record_then_blocking[[]sqlite[]] PASSED*",
+            "*test_record_then_blocking[[]postgresql[]] PASSED*",
+        ],
+        consecutive=False,
+    )
