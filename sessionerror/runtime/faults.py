@@ -24,8 +24,10 @@ _TIMEOUT_CODES = {"57014", "55P03", "40P01"}
 _UNAVAILABLE_PREFIXES = ("08", "57P", "53", "28", "3D")
 _SQLITE_TIMEOUT = ("database is locked", "database table is locked")
 
-#: The exception types a repository must catch to classify every storage fault.
-STORAGE_FAULTS: tuple[type[BaseException], ...] = (sa_exc.DBAPIError, OSError, TimeoutError)
+#: The exception types a repository must catch to classify every storage fault. Exception is
+#: included because asyncpg's own errors reach the caller unwrapped on connect with SQLAlchemy
+#: 2.0 (classified by their SQLSTATE); whatever is not a storage fault is re-raised unchanged.
+STORAGE_FAULTS: tuple[type[BaseException], ...] = (sa_exc.DBAPIError, OSError, Exception)
 
 
 def classify_storage_fault(error: BaseException) -> type[StorageError] | None:
@@ -39,6 +41,11 @@ def classify_storage_fault(error: BaseException) -> type[StorageError] | None:
     if isinstance(error, OSError):  # asyncpg on connect: ConnectionRefusedError, gaierror...
         return StorageUnavailableError
     if not isinstance(error, sa_exc.DBAPIError):
+        raw_code = getattr(error, "sqlstate", None)  # a driver error SQLAlchemy did not wrap
+        if isinstance(raw_code, str) and raw_code.startswith(_UNAVAILABLE_PREFIXES):
+            return StorageUnavailableError
+        if raw_code in _TIMEOUT_CODES:
+            return StorageTimeoutError
         return None
     orig = error.orig
     code = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
