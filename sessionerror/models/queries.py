@@ -8,8 +8,9 @@ only differ in how they execute them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Delete, Select, delete, exists, select
 
@@ -18,6 +19,7 @@ from sessionerror.models.types import utcnow
 from sessionerror.models.validation import coerce_enum
 
 __all__ = [
+    "ErrorFields",
     "build_error",
     "find_by_category_statement",
     "has_blocking_statement",
@@ -59,38 +61,64 @@ def purge_statement(
     return statement, cutoff
 
 
-def build_error(
-    model: Any,
-    *,
-    session_id: uuid.UUID,
-    category: ErrorCategory | str,
-    severity: ErrorSeverity | str,
-    stage: OperationStage | str,
-    user_message: str,
-    recovery_actions: list[str] | dict[str, Any],
-    technical_details: dict[str, Any] | None = None,
-    error_code: str | None = None,
-    related_file_id: uuid.UUID | None = None,
-    related_ticket_id: uuid.UUID | None = None,
-) -> Any:
+class _RequiredErrorFields(TypedDict):
+    session_id: uuid.UUID
+    category: ErrorCategory | str
+    severity: ErrorSeverity | str
+    stage: OperationStage | str
+    user_message: str
+    recovery_actions: list[str] | dict[str, Any]
+
+
+class ErrorFields(_RequiredErrorFields, total=False):
+    """The keyword arguments of ``record()`` (sync and async) and :func:`build_error`.
+
+    ``recovery_actions`` may be a plain list of steps; the last four fields are optional.
+    (Required fields sit in a base class: ``NotRequired`` is not seen under postponed
+    annotations on Python 3.11.)
+    """
+
+    technical_details: dict[str, Any] | None
+    error_code: str | None
+    related_file_id: uuid.UUID | None
+    related_ticket_id: uuid.UUID | None
+
+
+def build_error(model: Any, caller: str = "build_error()", **fields: Unpack[ErrorFields]) -> Any:
     """Construct (validate and redact) one error of ``model``; nothing touches the database.
 
-    ``recovery_actions`` may be a plain list of steps. Raises ErrorDataValidationError.
+    ``recovery_actions`` may be a plain list of steps. Raises ErrorDataValidationError, and
+    TypeError (naming ``caller``) for a missing or unknown keyword argument.
     """
+    _check_keywords(caller, fields.keys())
+    recovery_actions = fields["recovery_actions"]
     actions = (
         {"actions": list(recovery_actions)}
         if isinstance(recovery_actions, list | tuple)
         else recovery_actions
     )
+    technical_details = fields.get("technical_details")
     return model(
-        session_id=session_id,
-        error_category=category,
-        severity=severity,
-        operation_stage=stage,
-        user_message=user_message,
+        session_id=fields["session_id"],
+        error_category=fields["category"],
+        severity=fields["severity"],
+        operation_stage=fields["stage"],
+        user_message=fields["user_message"],
         recovery_actions=actions,
         technical_details=technical_details if technical_details is not None else {},
-        error_code=error_code,
-        related_file_id=related_file_id,
-        related_ticket_id=related_ticket_id,
+        error_code=fields.get("error_code"),
+        related_file_id=fields.get("related_file_id"),
+        related_ticket_id=fields.get("related_ticket_id"),
     )
+
+
+def _check_keywords(caller: str, given: Iterable[str]) -> None:
+    """Raise TypeError as Python would for a missing or unexpected keyword argument."""
+    names = set(given)
+    unknown = sorted(names - ErrorFields.__required_keys__ - ErrorFields.__optional_keys__)
+    if unknown:
+        raise TypeError(f"{caller} got an unexpected keyword argument {unknown[0]!r}")
+    missing = [name for name in _RequiredErrorFields.__annotations__ if name not in names]
+    if missing:
+        listed = ", ".join(repr(name) for name in missing)
+        raise TypeError(f"{caller} missing required keyword-only argument(s): {listed}")

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from sessionerror.models import SessionError, WorkflowSession
 from sessionerror.models.async_binding import require_async_session
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.enums import ErrorCategory
 from sessionerror.models.queries import (
+    ErrorFields,
     build_error,
     find_by_category_statement,
     has_blocking_statement,
     purge_statement,
 )
-from sessionerror.runtime.faults import STORAGE_FAULTS, storage_error
+from sessionerror.runtime.faults import mapped_storage_faults
 from sessionerror.runtime.retention import DEFAULT_RETENTION_DAYS, log_purged
 
 if TYPE_CHECKING:
@@ -47,20 +48,7 @@ class AsyncSessionErrorRepository:
         )
         self.model = model
 
-    async def record(
-        self,
-        *,
-        session_id: uuid.UUID,
-        category: ErrorCategory | str,
-        severity: ErrorSeverity | str,
-        stage: OperationStage | str,
-        user_message: str,
-        recovery_actions: list[str] | dict[str, Any],
-        technical_details: dict[str, Any] | None = None,
-        error_code: str | None = None,
-        related_file_id: uuid.UUID | None = None,
-        related_ticket_id: uuid.UUID | None = None,
-    ) -> Any:
+    async def record(self, **fields: Unpack[ErrorFields]) -> Any:
         """Validate, add and flush one error in a SAVEPOINT; return it.
 
         Raises ErrorDataValidationError for invalid data (nothing is written),
@@ -68,28 +56,11 @@ class AsyncSessionErrorRepository:
         StorageTimeoutError (temporary) on a statement or lock timeout; a failed write leaves
         nothing behind. The caller's transaction decides whether the row is committed.
         """
-        error = build_error(
-            self.model,
-            session_id=session_id,
-            category=category,
-            severity=severity,
-            stage=stage,
-            user_message=user_message,
-            recovery_actions=recovery_actions,
-            technical_details=technical_details,
-            error_code=error_code,
-            related_file_id=related_file_id,
-            related_ticket_id=related_ticket_id,
-        )
-        try:
+        error = build_error(self.model, "AsyncSessionErrorRepository.record()", **fields)
+        with mapped_storage_faults(fields["session_id"]):
             async with self.db.begin_nested():
                 self.db.add(error)
                 await self.db.flush()
-        except STORAGE_FAULTS as exc:
-            mapped = storage_error(exc, session_id)
-            if mapped is None:
-                raise
-            raise mapped from exc
         return error
 
     async def find_by_category(

@@ -8,13 +8,20 @@ One rule for the sync and the async repositories. psycopg2 reports a refused ser
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import exc as sa_exc
 
 from sessionerror.errors import StorageError, StorageTimeoutError, StorageUnavailableError
 from sessionerror.urls import mask_url_password
 
-__all__ = ["STORAGE_FAULTS", "classify_storage_fault", "storage_error"]
+__all__ = [
+    "STORAGE_FAULTS",
+    "classify_storage_fault",
+    "mapped_storage_faults",
+    "storage_error",
+]
 
 # SQLSTATEs: 57014 query_canceled (statement_timeout), 55P03 lock_not_available (lock_timeout),
 # 40P01 deadlock_detected. Class 08 = connection exception; 57P01-57P03 = server shut down;
@@ -75,6 +82,22 @@ def storage_error(error: BaseException, session_id: uuid.UUID) -> StorageError |
         f"Could not record the error for session {session_id}: "
         f"{_first_line(orig)} ({kind.__name__})"
     )
+
+
+@contextmanager
+def mapped_storage_faults(session_id: uuid.UUID) -> Iterator[None]:
+    """Re-raise a storage fault inside the block as its kit error (:func:`storage_error`).
+
+    Anything that is not a storage fault propagates unchanged. Used around the SAVEPOINT of
+    both repositories' ``record()``.
+    """
+    try:
+        yield
+    except STORAGE_FAULTS as exc:
+        mapped = storage_error(exc, session_id)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 def _first_line(error: BaseException | None) -> str:

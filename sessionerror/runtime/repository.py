@@ -7,16 +7,14 @@ The statements, the validation and the fault classification are shared with
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy.orm import Session
 
 from sessionerror.models import SessionError
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.queries import build_error
+from sessionerror.models.queries import ErrorFields, build_error
 from sessionerror.models.session_guard import require_sync_session
-from sessionerror.runtime.faults import STORAGE_FAULTS, classify_storage_fault, storage_error
+from sessionerror.runtime.faults import classify_storage_fault, mapped_storage_faults
 
 __all__ = ["SessionErrorRepository", "classify_storage_fault"]
 
@@ -30,20 +28,7 @@ class SessionErrorRepository:
         )
         self.model = model
 
-    def record(
-        self,
-        *,
-        session_id: uuid.UUID,
-        category: ErrorCategory | str,
-        severity: ErrorSeverity | str,
-        stage: OperationStage | str,
-        user_message: str,
-        recovery_actions: list[str] | dict[str, Any],
-        technical_details: dict[str, Any] | None = None,
-        error_code: str | None = None,
-        related_file_id: uuid.UUID | None = None,
-        related_ticket_id: uuid.UUID | None = None,
-    ) -> Any:
+    def record(self, **fields: Unpack[ErrorFields]) -> Any:
         """Validate, add and flush one error; return it.
 
         ``recovery_actions`` may be a plain list of steps. Raises ErrorDataValidationError for
@@ -51,26 +36,8 @@ class SessionErrorRepository:
         connection is refused or lost, StorageTimeoutError (temporary) on a statement or lock
         timeout. The caller's transaction decides whether the row is committed.
         """
-        error = build_error(
-            self.model,
-            session_id=session_id,
-            category=category,
-            severity=severity,
-            stage=stage,
-            user_message=user_message,
-            recovery_actions=recovery_actions,
-            technical_details=technical_details,
-            error_code=error_code,
-            related_file_id=related_file_id,
-            related_ticket_id=related_ticket_id,
-        )
-        try:
-            with self.db.begin_nested():
-                self.db.add(error)
-                self.db.flush()
-        except STORAGE_FAULTS as exc:
-            mapped = storage_error(exc, session_id)
-            if mapped is None:
-                raise
-            raise mapped from exc
+        error = build_error(self.model, "SessionErrorRepository.record()", **fields)
+        with mapped_storage_faults(fields["session_id"]), self.db.begin_nested():
+            self.db.add(error)
+            self.db.flush()
         return error
