@@ -8,6 +8,7 @@ rolled back, and gives the same verdict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sessionerror.check.api import assert_contract, run_checks
@@ -19,31 +20,27 @@ __all__ = ["assert_contract_async", "run_checks_async"]
 
 async def run_checks_async(bind: Any, *, behaviour: bool = True) -> ContractReport:
     """:func:`~sessionerror.check.run_checks` through an AsyncEngine or AsyncConnection."""
-    kind = _kind(bind)
-    if kind == "AsyncConnection":
-        report: ContractReport = await bind.run_sync(run_checks, behaviour=behaviour)
-        return report
-    if kind != "AsyncEngine":
-        raise TypeError(
-            f"run_checks_async() needs an AsyncEngine or AsyncConnection, got "
-            f"{type(bind).__name__}; for sync binds use run_checks()"
-        )
-    async with bind.connect() as conn:
-        report = await conn.run_sync(run_checks, behaviour=behaviour)
-    return report
+    return await _run_sync_check(bind, run_checks, behaviour=behaviour)
 
 
 async def assert_contract_async(bind: Any, *, behaviour: bool = True) -> ContractReport:
     """Async :func:`~sessionerror.check.assert_contract`: AssertionError listing every failure."""
+    return await _run_sync_check(bind, assert_contract, behaviour=behaviour)
+
+
+async def _run_sync_check(
+    bind: Any, check: Callable[..., ContractReport], *, behaviour: bool
+) -> ContractReport:
+    """Run the sync ``check`` on ``bind``'s connection (``run_sync``); TypeError for other binds."""
     kind = _kind(bind)
     if kind == "AsyncConnection":
-        report: ContractReport = await bind.run_sync(assert_contract, behaviour=behaviour)
+        report: ContractReport = await bind.run_sync(check, behaviour=behaviour)
         return report
     if kind != "AsyncEngine":
         raise TypeError(
-            f"assert_contract_async() needs an AsyncEngine or AsyncConnection, got "
-            f"{type(bind).__name__}; for sync binds use assert_contract()"
+            f"{check.__name__}_async() needs an AsyncEngine or AsyncConnection, got "
+            f"{type(bind).__name__}; for sync binds use {check.__name__}()"
         )
     async with bind.connect() as conn:
-        report = await conn.run_sync(assert_contract, behaviour=behaviour)
+        report = await conn.run_sync(check, behaviour=behaviour)
     return report
