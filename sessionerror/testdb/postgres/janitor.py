@@ -18,12 +18,12 @@ import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from sessionerror.errors import BackendUnavailableError
 from sessionerror.models.redaction import redact_text
 from sessionerror.testdb.postgres.kept import KeptDatabaseMixin
+from sessionerror.testdb.postgres.scoped import Scoped
 from sessionerror.testdb.postgres.server import URL_HINT, check_server, server_error_line
 from sessionerror.urls import mask_url, normalise_postgres_url
 
@@ -78,7 +78,7 @@ def _sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class DatabaseJanitor(KeptDatabaseMixin):
+class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
     """Create one uniquely named database on a server and drop it again; a context manager.
 
     ``with DatabaseJanitor(server_url, worker="gw0") as url: ...`` yields the new database's
@@ -303,15 +303,10 @@ class DatabaseJanitor(KeptDatabaseMixin):
         self.warnings.append(masked)
         _log.debug("%s", masked)
 
-    def __enter__(self) -> str:
+    def _acquire(self) -> str:
         return self.create()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def _release(self) -> None:
         self.drop()
 
     def __repr__(self) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import weakref
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from sessionerror.testdb.postgres.binaries import locate_pg_binaries
@@ -31,6 +30,7 @@ from sessionerror.testdb.postgres.local_server import (
     start_local_server,
     stop_local_server,
 )
+from sessionerror.testdb.postgres.scoped import Scoped
 from sessionerror.testdb.postgres.server import (
     ENABLE_HINT,
     PG_BIN_DIR_HINT,
@@ -45,7 +45,7 @@ from sessionerror.urls import mask_url, normalise_postgres_url
 __all__ = ["PostgresProvider"]
 
 
-class PostgresProvider:
+class PostgresProvider(Scoped[PostgresServer]):
     """Find or start a PostgreSQL server: explicit URL, else local pg_ctl, else a container.
 
     A context manager (``with PostgresProvider() as server: ...``), usable outside pytest.
@@ -120,15 +120,10 @@ class PostgresProvider:
         """Temp dir of the local server from :meth:`start` (data, ``server.log``), else None."""
         return self._local.tmpdir if self._local is not None else None
 
-    def __enter__(self) -> PostgresServer:
+    def _acquire(self) -> PostgresServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def _release(self) -> None:
         self.stop()
 
     def __repr__(self) -> str:
