@@ -16,10 +16,11 @@ from sessionerror.models import (
     Ticket,
 )
 from sessionerror.models.audit import AUDIT, audit_resolution_attempt, get_logger
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.models.enums import ErrorSeverity, OperationStage
 from sessionerror.scenarios.common import (
     ScenarioResult,
     new_error,
+    new_jira_auth_error,
     new_session,
     rolled_back,
     stored_row,
@@ -71,14 +72,10 @@ def run_blocking_gate(bind: Engine | Connection) -> ScenarioResult:
         workflow = new_session(db, "Security findings ready for Jira")
         ticket = Ticket(session=workflow, summary="Rotate the file server admin password")
         db.add(ticket)
-        blocker = new_error(
+        blocker = new_jira_auth_error(
             db,
             workflow,
-            category=ErrorCategory.ADMIN_REQUIRED,
-            severity=ErrorSeverity.BLOCKING,
-            stage=OperationStage.JIRA_EXPORT,
-            message="Your tickets could not be sent to Jira: Jira rejected our credentials.",
-            code="JIRA_AUTH_401",
+            "Your tickets could not be sent to Jira: Jira rejected our credentials.",
             ticket=ticket,
         )
         new_error(db, workflow, severity=ErrorSeverity.WARNING, stage=OperationStage.REVIEW)

@@ -13,10 +13,9 @@ from sessionerror.models import (
 from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorSeverity, OperationStage
 from sessionerror.scenarios.common import (
-    FK_HINT,
     ScenarioResult,
     count_rows,
-    foreign_keys_enforced,
+    fk_hint,
     new_error,
     new_session,
     plural,
@@ -46,7 +45,7 @@ def run_cascade(bind: Engine | Connection) -> ScenarioResult:
         )
         db.expire_all()
         result.note("deleted the first session with DELETE FROM sessions (no ORM cascade)")
-        hint = FK_HINT if not foreign_keys_enforced(db.connection()) else None
+        hint = fk_hint(db)
         errors = count_rows(db, SessionError, "session_id", ids)
         result.check(errors == 0, "its errors are gone", f"{plural(errors, 'error')} left", hint)
         files = count_rows(db, UploadedFile, "session_id", ids)

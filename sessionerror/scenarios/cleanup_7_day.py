@@ -15,10 +15,9 @@ from sessionerror.models.enums import ErrorSeverity
 from sessionerror.models.types import utcnow
 from sessionerror.runtime.retention import DEFAULT_RETENTION_DAYS, purge_expired_sessions
 from sessionerror.scenarios.common import (
-    FK_HINT,
     ScenarioResult,
     count_rows,
-    foreign_keys_enforced,
+    fk_hint,
     new_error,
     new_session,
     plural,
@@ -54,7 +53,7 @@ def run_cleanup_7_day(bind: Engine | Connection) -> ScenarioResult:
             f"purge_expired_sessions(older_than_days={DEFAULT_RETENTION_DAYS}) "
             f"removed {plural(removed, 'session')}"
         )
-        hint = FK_HINT if not foreign_keys_enforced(db.connection()) else None
+        hint = fk_hint(db)
         gone = count_rows(db, WorkflowSession, "id", old)
         result.check(gone == 0, "the 30- and 8-day-old sessions are gone", f"{gone} left")
         old_errors = count_rows(db, SessionError, "session_id", old)

@@ -34,8 +34,10 @@ __all__ = [
     "ScenarioResult",
     "count_rows",
     "engine_from_url",
+    "fk_hint",
     "foreign_keys_enforced",
     "new_error",
+    "new_jira_auth_error",
     "new_session",
     "plural",
     "rolled_back",
@@ -82,6 +84,11 @@ def foreign_keys_enforced(connection: Connection) -> bool:
     if connection.dialect.name != "sqlite":
         return True
     return bool(connection.exec_driver_sql("PRAGMA foreign_keys").scalar())
+
+
+def fk_hint(db: Session) -> str | None:
+    """:data:`FK_HINT` when ``db``'s connection does not enforce foreign keys, else None."""
+    return FK_HINT if not foreign_keys_enforced(db.connection()) else None
 
 
 @contextmanager
@@ -152,6 +159,28 @@ def new_error(
     )
     db.add(error)
     return error
+
+
+def new_jira_auth_error(
+    db: Session,
+    workflow: WorkflowSession,
+    message: str,
+    *,
+    file: UploadedFile | None = None,
+    ticket: Ticket | None = None,
+) -> SessionError:
+    """Add the blocking, admin-required ``JIRA_AUTH_401`` error of the Jira export."""
+    return new_error(
+        db,
+        workflow,
+        category=ErrorCategory.ADMIN_REQUIRED,
+        severity=ErrorSeverity.BLOCKING,
+        stage=OperationStage.JIRA_EXPORT,
+        message=message,
+        code="JIRA_AUTH_401",
+        file=file,
+        ticket=ticket,
+    )
 
 
 def stored_row(db: Session, error_id: uuid.UUID) -> dict[str, Any] | None:

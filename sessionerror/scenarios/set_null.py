@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy import Connection, Engine, delete
+from sqlalchemy.orm import Session
 
 from sessionerror.models import (
     Ticket,
     UploadedFile,
 )
 from sessionerror.models.base import table_of
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.scenarios.common import (
-    FK_HINT,
     ScenarioResult,
-    foreign_keys_enforced,
-    new_error,
+    fk_hint,
+    new_jira_auth_error,
     new_session,
     rolled_back,
     stored_row,
@@ -33,43 +35,25 @@ def run_set_null(bind: Engine | Connection) -> ScenarioResult:
         file = UploadedFile(session=workflow, filename="tickets.xlsx")
         db.add(file)
         ticket = Ticket(session=workflow, summary="Enable MFA for the VPN portal")
-        error = new_error(
-            db,
-            workflow,
-            category=ErrorCategory.ADMIN_REQUIRED,
-            severity=ErrorSeverity.BLOCKING,
-            stage=OperationStage.JIRA_EXPORT,
-            message="Jira rejected our credentials.",
-            code="JIRA_AUTH_401",
-            file=file,
-            ticket=ticket,
+        error = new_jira_auth_error(
+            db, workflow, "Jira rejected our credentials.", file=file, ticket=ticket
         )
         db.flush()
         before = stored_row(db, error.id)
         assert before is not None
         result.note("created an error linked to a file and a ticket of its session")
-        hint = FK_HINT if not foreign_keys_enforced(db.connection()) else None
+        hint = fk_hint(db)
 
-        db.execute(delete(table_of(UploadedFile)).where(table_of(UploadedFile).c.id == file.id))
-        after_file = stored_row(db, error.id)
-        result.note("deleted the file with DELETE FROM uploaded_files")
-        result.check(after_file is not None, "the error still exists", str(after_file is not None))
+        after_file = _delete_linked(db, result, error.id, file, "file", "related_file_id", hint)
         if after_file is not None:
-            link = after_file["related_file_id"]
-            result.check(link is None, "related_file_id is NULL", repr(link), hint)
             result.check(
                 after_file["related_ticket_id"] == ticket.id,
                 "the ticket link is untouched",
                 repr(after_file["related_ticket_id"]),
             )
 
-        db.execute(delete(table_of(Ticket)).where(table_of(Ticket).c.id == ticket.id))
-        after = stored_row(db, error.id)
-        result.note("deleted the ticket with DELETE FROM tickets")
-        result.check(after is not None, "the error still exists", str(after is not None))
+        after = _delete_linked(db, result, error.id, ticket, "ticket", "related_ticket_id", hint)
         if after is not None:
-            link = after["related_ticket_id"]
-            result.check(link is None, "related_ticket_id is NULL", repr(link), hint)
             context = [k for k in before if k not in ("related_file_id", "related_ticket_id")]
             changed = [k for k in context if before[k] != after[k]]
             result.check(
@@ -78,3 +62,23 @@ def run_set_null(bind: Engine | Connection) -> ScenarioResult:
                 ", ".join(changed) + " changed" if changed else "all unchanged",
             )
     return result
+
+
+def _delete_linked(
+    db: Session,
+    result: ScenarioResult,
+    error_id: uuid.UUID,
+    linked: UploadedFile | Ticket,
+    noun: str,
+    link: str,
+    hint: str | None,
+) -> dict[str, Any] | None:
+    """Delete ``linked`` with plain SQL; check the error survives with ``link`` NULL; its row."""
+    table = table_of(type(linked))
+    db.execute(delete(table).where(table.c.id == linked.id))
+    after = stored_row(db, error_id)
+    result.note(f"deleted the {noun} with DELETE FROM {table.name}")
+    result.check(after is not None, "the error still exists", str(after is not None))
+    if after is not None:
+        result.check(after[link] is None, f"{link} is NULL", repr(after[link]), hint)
+    return after
