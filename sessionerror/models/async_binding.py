@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from sessionerror.errors import NoSessionBoundError
+from sessionerror.models.context_slot import SessionSlot
 from sessionerror.models.session_guard import is_async_object
 
 if TYPE_CHECKING:
@@ -20,8 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = ["bind_async_session", "current_async_session", "require_async_session"]
 
-_bound: ContextVar[AsyncSession | None] = ContextVar(
-    "sessionerror_bound_async_session", default=None
+_slot: SessionSlot[AsyncSession] = SessionSlot(
+    "sessionerror_bound_async_session",
+    "no AsyncSession bound: in pytest use the sessionerror_async_db fixture; elsewhere "
+    "wrap the calls in `with sessionerror.bind_async_session(db): ...`",
 )
 
 
@@ -39,21 +40,10 @@ def require_async_session(db: Any, call: str, *, sync_api: str) -> AsyncSession:
 def bind_async_session(db: AsyncSession) -> Iterator[AsyncSession]:
     """Bind ``db`` for the duration of the ``with`` block (nesting restores the outer one)."""
     require_async_session(db, "bind_async_session()", sync_api="sessionerror.bind_session(db)")
-    token = _bound.set(db)
-    try:
+    with _slot.bind(db):
         yield db
-    finally:
-        _bound.reset(token)
 
 
 def current_async_session(db: AsyncSession | None = None) -> AsyncSession:
     """Return ``db`` if given, else the bound AsyncSession; raise NoSessionBoundError if none."""
-    if db is not None:
-        return db
-    session = _bound.get()
-    if session is None:
-        raise NoSessionBoundError(
-            "no AsyncSession bound: in pytest use the sessionerror_async_db fixture; elsewhere "
-            "wrap the calls in `with sessionerror.bind_async_session(db): ...`"
-        )
-    return session
+    return _slot.current(db)

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 
 from sqlalchemy.orm import Session
 
-from sessionerror.errors import NoSessionBoundError
+from sessionerror.models.context_slot import SessionSlot
 from sessionerror.models.session_guard import require_sync_session
 
 __all__ = ["bind_session", "bound_session", "class_query_session", "current_session"]
 
-_bound: ContextVar[Session | None] = ContextVar("sessionerror_bound_session", default=None)
+_slot: SessionSlot[Session] = SessionSlot(
+    "sessionerror_bound_session",
+    "no database session bound: pass db=<sqlalchemy Session>, or wrap the call in "
+    "`with sessionerror.bind_session(db): ...` (in pytest, use the sessionerror_db fixture)",
+)
 
 
 @contextmanager
@@ -26,29 +29,18 @@ def bind_session(db: Session) -> Iterator[Session]:
     """Bind ``db`` for the duration of the ``with`` block (nesting restores the outer one)."""
     # -- an AsyncSession is refused naming the async binding (issue 10)
     require_sync_session(db, "bind_session()", async_api="sessionerror.bind_async_session(db)")
-    token = _bound.set(db)
-    try:
+    with _slot.bind(db):
         yield db
-    finally:
-        _bound.reset(token)
 
 
 def bound_session() -> Session | None:
     """Return the session bound to the current context, or None."""
-    return _bound.get()
+    return _slot.get()
 
 
 def current_session(db: Session | None = None) -> Session:
     """Return ``db`` if given, else the bound session; raise NoSessionBoundError if none."""
-    if db is not None:
-        return db
-    session = _bound.get()
-    if session is None:
-        raise NoSessionBoundError(
-            "no database session bound: pass db=<sqlalchemy Session>, or wrap the call in "
-            "`with sessionerror.bind_session(db): ...` (in pytest, use the sessionerror_db fixture)"
-        )
-    return session
+    return _slot.current(db)
 
 
 def class_query_session(db: Session | None, method: str) -> Session:
