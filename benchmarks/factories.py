@@ -42,6 +42,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from sessionerror.factories import SessionErrorFactory, WorkflowSessionFactory, seed_factories
+from sessionerror.factories.content import ERROR_TEMPLATES
 from sessionerror.models import Base, SessionError, WorkflowSession
 from sessionerror.models.binding import bind_session
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
@@ -96,6 +97,9 @@ class Comparison:
         return self.ours.cpu_ms / self.plain.cpu_ms
 
 
+_UPLOAD_CHECK = ERROR_TEMPLATES[(OperationStage.UPLOAD, ErrorCategory.USER_FIXABLE)]
+
+
 def plain_factories(db: Session) -> tuple[type[Any], type[Any]]:
     """A plain factory-boy parent factory and error factory writing to ``db``."""
 
@@ -122,20 +126,8 @@ def plain_factories(db: Session) -> tuple[type[Any], type[Any]]:
         recovery_actions = LazyFunction(
             lambda: {"actions": ["Save the file as .xlsx or .csv.", "Upload it again."]}
         )
-        technical_details = LazyAttribute(
-            lambda o: {
-                "kind": "upload_validation",
-                "filename": o.filename,
-                "size_bytes": 1024 * o.row,
-                "detected_mime": "application/zip",
-                "accepted": [".xlsx", ".csv"],
-                "request": {
-                    "method": "POST",
-                    "path": "/api/sessions/upload",
-                    "headers": {"Cookie": f"session={o.secret}", "User-Agent": "Mozilla/5.0"},
-                },
-            }
-        )
+        # The same payload builder as ours (with the cookie the model redacts).
+        technical_details = LazyAttribute(_UPLOAD_CHECK.details)
         error_code = "UPLOAD_UNSUPPORTED_FORMAT"
 
         class Params:
