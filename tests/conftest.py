@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sessionerror.plugin.state import get_state
@@ -25,3 +27,21 @@ def server_url(pytestconfig: pytest.Config) -> str:
     if state.config.require_postgres:
         pytest.fail(f"no test server: {problem}", pytrace=False)
     pytest.skip(f"no test server: {problem}")
+
+
+@pytest.fixture
+def timeout_record() -> dict[str, Any]:
+    """``record()`` keyword arguments (all but ``session_id``) of a temporary Jira timeout.
+
+    Shared by the sync and the async storage-fault tests (tests/model/test_storage_faults.py,
+    tests/async_/test_async_faults.py), which record the same error through both repositories.
+    """
+    return {
+        "category": "temporary",
+        "severity": "warning",
+        "stage": "jira_export",
+        "user_message": "Jira did not answer in time",
+        "recovery_actions": ["Wait a minute", "Export again"],
+        "technical_details": {"status": 504},
+        "error_code": "JIRA_TIMEOUT",
+    }

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from sessionerror import (
@@ -24,14 +24,19 @@ from sessionerror.models.enums import ErrorCategory
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.sessionerror(backends=["postgresql"])]
 
-RECORD: dict[str, Any] = {
-    "category": "temporary",
-    "severity": "warning",
-    "stage": "jira_export",
-    "user_message": "Jira did not answer in time",
-    "recovery_actions": ["Wait a minute", "Export again"],
-}
 PASSWORD = "pw-never-shown-7781"
+
+
+async def unavailable_on(url: str | URL, record: dict[str, Any]) -> StorageUnavailableError:
+    """Record through a fresh engine on ``url``; the StorageUnavailableError it must raise."""
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine) as db:
+            with pytest.raises(StorageUnavailableError) as caught:
+                await AsyncSessionErrorRepository(db).record(session_id=uuid.uuid4(), **record)
+    finally:
+        await engine.dispose()
+    return caught.value
 
 
 def free_port() -> int:
@@ -40,24 +45,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_refused_connection_is_storage_unavailable(sessionerror_backend: str) -> None:
+async def test_refused_connection_is_storage_unavailable(
+    sessionerror_backend: str, timeout_record: dict[str, Any]
+) -> None:
     url = f"postgresql+asyncpg://app:{PASSWORD}@127.0.0.1:{free_port()}/app"
-    engine = create_async_engine(url)
-    try:
-        async with AsyncSession(engine) as db:
-            with pytest.raises(StorageUnavailableError) as caught:
-                await AsyncSessionErrorRepository(db).record(session_id=uuid.uuid4(), **RECORD)
-    finally:
-        await engine.dispose()
-    assert caught.value.category is ErrorCategory.ADMIN_REQUIRED
-    assert isinstance(caught.value.__cause__, OSError)  # asyncpg: not a DBAPI error
-    assert PASSWORD not in str(caught.value)
-    assert "StorageUnavailableError" in str(caught.value)
+    error = await unavailable_on(url, timeout_record)
+    assert error.category is ErrorCategory.ADMIN_REQUIRED
+    assert isinstance(error.__cause__, OSError)  # asyncpg: not a DBAPI error
+    assert PASSWORD not in str(error)
+    assert "StorageUnavailableError" in str(error)
 
 
 @pytest.mark.sessionerror(committed=True, backends=["postgresql"])
 async def test_terminated_backend_is_storage_unavailable(
-    sessionerror_async_db: AsyncSession, sessionerror_async_engine: AsyncEngine
+    sessionerror_async_db: AsyncSession,
+    sessionerror_async_engine: AsyncEngine,
+    timeout_record: dict[str, Any],
 ) -> None:
     parent = WorkflowSession(name="terminated")
     sessionerror_async_db.add(parent)
@@ -67,7 +70,7 @@ async def test_terminated_backend_is_storage_unavailable(
         await admin.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
     with pytest.raises(StorageUnavailableError) as caught:
         await AsyncSessionErrorRepository(sessionerror_async_db).record(
-            session_id=parent.id, **RECORD
+            session_id=parent.id, **timeout_record
         )
     assert caught.value.category is ErrorCategory.ADMIN_REQUIRED
     await sessionerror_async_db.rollback()
@@ -78,7 +81,9 @@ async def test_terminated_backend_is_storage_unavailable(
 
 @pytest.mark.sessionerror(committed=True, backends=["postgresql"])
 async def test_lock_timeout_is_storage_timeout(
-    sessionerror_async_db: AsyncSession, sessionerror_async_engine: AsyncEngine
+    sessionerror_async_db: AsyncSession,
+    sessionerror_async_engine: AsyncEngine,
+    timeout_record: dict[str, Any],
 ) -> None:
     parent = WorkflowSession(name="locked")
     sessionerror_async_db.add(parent)
@@ -92,7 +97,7 @@ async def test_lock_timeout_is_storage_timeout(
         await sessionerror_async_db.execute(text("set lock_timeout = '200ms'"))
         with pytest.raises(StorageTimeoutError) as caught:
             await AsyncSessionErrorRepository(sessionerror_async_db).record(
-                session_id=parent.id, **RECORD
+                session_id=parent.id, **timeout_record
             )
         await locker.rollback()
     assert caught.value.category is ErrorCategory.TEMPORARY
@@ -104,15 +109,9 @@ async def test_lock_timeout_is_storage_timeout(
 
 
 async def test_unknown_database_is_storage_unavailable_without_password(
-    sessionerror_async_engine: AsyncEngine,
+    sessionerror_async_engine: AsyncEngine, timeout_record: dict[str, Any]
 ) -> None:
     url = make_url(str(sessionerror_async_engine.url.render_as_string(hide_password=False)))
     wrong = url.set(database=f"missing_{uuid.uuid4().hex[:8]}", password=PASSWORD)
-    engine = create_async_engine(wrong)
-    try:
-        async with AsyncSession(engine) as db:
-            with pytest.raises(StorageUnavailableError) as caught:
-                await AsyncSessionErrorRepository(db).record(session_id=uuid.uuid4(), **RECORD)
-    finally:
-        await engine.dispose()
-    assert PASSWORD not in str(caught.value)
+    error = await unavailable_on(wrong, timeout_record)
+    assert PASSWORD not in str(error)

@@ -25,26 +25,15 @@ from sessionerror.testdb.sqlite import create_sqlite_engine
 
 from .conftest import Parents, count_errors, make_parents
 
-RECORD: dict[str, Any] = {
-    "category": "temporary",
-    "severity": "warning",
-    "stage": "jira_export",
-    "user_message": "Jira did not answer in time",
-    "recovery_actions": ["Wait a minute", "Export again"],
-    "technical_details": {"status": 504},
-    "error_code": "JIRA_TIMEOUT",
-}
-
-
 # -- the normal path ----------------------------------------------------------------------
 
 
 def test_record_stores_and_flushes_without_committing(
-    sessionerror_db: Session, parents: Parents
+    sessionerror_db: Session, parents: Parents, timeout_record: dict[str, Any]
 ) -> None:
     before = count_errors(sessionerror_db)
     error = SessionErrorRepository(sessionerror_db).record(
-        session_id=parents.session.id, related_file_id=parents.file.id, **RECORD
+        session_id=parents.session.id, related_file_id=parents.file.id, **timeout_record
     )
     assert isinstance(error, SessionError)
     assert count_errors(sessionerror_db) == before + 1
@@ -55,24 +44,24 @@ def test_record_stores_and_flushes_without_committing(
 
 
 def test_record_with_invalid_data_writes_nothing(
-    sessionerror_db: Session, parents: Parents
+    sessionerror_db: Session, parents: Parents, timeout_record: dict[str, Any]
 ) -> None:
     before = count_errors(sessionerror_db)
     with pytest.raises(ErrorDataValidationError, match="user-friendly"):
         SessionErrorRepository(sessionerror_db).record(
-            session_id=parents.session.id, **{**RECORD, "user_message": "  "}
+            session_id=parents.session.id, **{**timeout_record, "user_message": "  "}
         )
     assert count_errors(sessionerror_db) == before
 
 
 def test_record_failure_rolls_back_only_its_savepoint(
-    sessionerror_db: Session, parents: Parents
+    sessionerror_db: Session, parents: Parents, timeout_record: dict[str, Any]
 ) -> None:
     """An integrity error is not a storage fault: re-raised as is; earlier work survives."""
     repository = SessionErrorRepository(sessionerror_db)
-    kept = repository.record(session_id=parents.session.id, **RECORD)
+    kept = repository.record(session_id=parents.session.id, **timeout_record)
     with pytest.raises(IntegrityError):
-        repository.record(session_id=uuid.uuid4(), **RECORD)
+        repository.record(session_id=uuid.uuid4(), **timeout_record)
     assert sessionerror_db.get(SessionError, kept.id) is not None
     assert count_errors(sessionerror_db) == 1
 
@@ -103,12 +92,16 @@ def table_locked(sessionerror_engine: Engine, committed_parents: Parents) -> Ite
 @pytest.mark.sessionerror(committed=True, backends=["postgresql"])
 @pytest.mark.parametrize("setting", ["lock_timeout", "statement_timeout"])
 def test_timeout_while_recording_is_temporary(
-    sessionerror_db: Session, committed_parents: Parents, table_locked: None, setting: str
+    sessionerror_db: Session,
+    committed_parents: Parents,
+    table_locked: None,
+    setting: str,
+    timeout_record: dict[str, Any],
 ) -> None:
     sessionerror_db.execute(text(f"SET LOCAL {setting} = '200ms'"))
     with pytest.raises(StorageTimeoutError) as info:
         SessionErrorRepository(sessionerror_db).record(
-            session_id=committed_parents.session.id, **RECORD
+            session_id=committed_parents.session.id, **timeout_record
         )
     assert info.value.category is ErrorCategory.TEMPORARY
     assert str(committed_parents.session.id) in str(info.value)
@@ -121,14 +114,17 @@ def test_timeout_while_recording_is_temporary(
 @pytest.mark.postgresql
 @pytest.mark.sessionerror(committed=True, backends=["postgresql"])
 def test_terminated_backend_is_unavailable(
-    sessionerror_db: Session, sessionerror_engine: Engine, committed_parents: Parents
+    sessionerror_db: Session,
+    sessionerror_engine: Engine,
+    committed_parents: Parents,
+    timeout_record: dict[str, Any],
 ) -> None:
     session_id = committed_parents.session.id  # loaded before the connection dies
     pid = sessionerror_db.execute(text("SELECT pg_backend_pid()")).scalar_one()
     with sessionerror_engine.connect() as killer:
         assert killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
     with pytest.raises(StorageUnavailableError) as info:
-        SessionErrorRepository(sessionerror_db).record(session_id=session_id, **RECORD)
+        SessionErrorRepository(sessionerror_db).record(session_id=session_id, **timeout_record)
     assert info.value.category is ErrorCategory.ADMIN_REQUIRED
     sessionerror_db.rollback()
     # nothing was written
@@ -137,14 +133,14 @@ def test_terminated_backend_is_unavailable(
 
 
 @pytest.mark.postgresql
-def test_refused_connection_is_unavailable() -> None:
+def test_refused_connection_is_unavailable(timeout_record: dict[str, Any]) -> None:
     pytest.importorskip("psycopg2")
     engine = create_engine(
         "postgresql+psycopg2://postgres@127.0.0.1:1/postgres", connect_args={"connect_timeout": 3}
     )
     try:
         with Session(engine) as db, pytest.raises(StorageUnavailableError) as info:
-            SessionErrorRepository(db).record(session_id=uuid.uuid4(), **RECORD)
+            SessionErrorRepository(db).record(session_id=uuid.uuid4(), **timeout_record)
     finally:
         engine.dispose()
     assert info.value.category is ErrorCategory.ADMIN_REQUIRED
@@ -155,7 +151,9 @@ def test_refused_connection_is_unavailable() -> None:
 
 
 @pytest.mark.sqlite
-def test_sqlite_database_is_locked_is_temporary(tmp_path: Path) -> None:
+def test_sqlite_database_is_locked_is_temporary(
+    tmp_path: Path, timeout_record: dict[str, Any]
+) -> None:
     path = tmp_path / "locked.db"
     engine = create_sqlite_engine(path)
     Base.metadata.create_all(engine)
@@ -171,7 +169,7 @@ def test_sqlite_database_is_locked_is_temporary(tmp_path: Path) -> None:
             with Session(engine) as db:
                 db.execute(text("PRAGMA busy_timeout = 100"))
                 with pytest.raises(StorageTimeoutError) as info:
-                    SessionErrorRepository(db).record(session_id=session_id, **RECORD)
+                    SessionErrorRepository(db).record(session_id=session_id, **timeout_record)
                 assert info.value.category is ErrorCategory.TEMPORARY
                 assert "database is locked" in str(info.value)
                 db.rollback()
