@@ -39,6 +39,21 @@ async def unavailable_on(url: str | URL, record: dict[str, Any]) -> StorageUnava
     return caught.value
 
 
+async def committed_parent(db: AsyncSession, name: str) -> WorkflowSession:
+    """A workflow session committed (so another connection sees and can lock it)."""
+    parent = WorkflowSession(name=name)
+    db.add(parent)
+    await db.commit()
+    return parent
+
+
+async def errors_after_rollback(db: AsyncSession, engine: AsyncEngine) -> int:
+    """Roll ``db`` back; how many errors another connection then sees."""
+    await db.rollback()
+    async with engine.connect() as check:
+        return int(await check.scalar(select(func.count()).select_from(SessionError)) or 0)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -62,9 +77,7 @@ async def test_terminated_backend_is_storage_unavailable(
     sessionerror_async_engine: AsyncEngine,
     timeout_record: dict[str, Any],
 ) -> None:
-    parent = WorkflowSession(name="terminated")
-    sessionerror_async_db.add(parent)
-    await sessionerror_async_db.commit()
+    parent = await committed_parent(sessionerror_async_db, "terminated")
     pid = await sessionerror_async_db.scalar(text("select pg_backend_pid()"))
     async with sessionerror_async_engine.connect() as admin:
         await admin.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
@@ -73,9 +86,7 @@ async def test_terminated_backend_is_storage_unavailable(
             session_id=parent.id, **timeout_record
         )
     assert caught.value.category is ErrorCategory.ADMIN_REQUIRED
-    await sessionerror_async_db.rollback()
-    async with sessionerror_async_engine.connect() as check:
-        stored = await check.scalar(select(func.count()).select_from(SessionError))
+    stored = await errors_after_rollback(sessionerror_async_db, sessionerror_async_engine)
     assert stored == 0  # nothing half-written
 
 
@@ -85,9 +96,7 @@ async def test_lock_timeout_is_storage_timeout(
     sessionerror_async_engine: AsyncEngine,
     timeout_record: dict[str, Any],
 ) -> None:
-    parent = WorkflowSession(name="locked")
-    sessionerror_async_db.add(parent)
-    await sessionerror_async_db.commit()
+    parent = await committed_parent(sessionerror_async_db, "locked")
     async with sessionerror_async_engine.connect() as locker:
         await locker.begin()
         # The error's FK check needs a KEY SHARE lock on the parent row: FOR UPDATE blocks it.
@@ -102,9 +111,7 @@ async def test_lock_timeout_is_storage_timeout(
         await locker.rollback()
     assert caught.value.category is ErrorCategory.TEMPORARY
     assert "lock timeout" in str(caught.value)
-    await sessionerror_async_db.rollback()
-    async with sessionerror_async_engine.connect() as check:
-        stored = await check.scalar(select(func.count()).select_from(SessionError))
+    stored = await errors_after_rollback(sessionerror_async_db, sessionerror_async_engine)
     assert stored == 0
 
 
