@@ -116,7 +116,14 @@ def run_pytest(
     def run(*args: str, image: str | None = None) -> pytest.RunResult:
         xdist = () if "-n" in args else ("-p", "no:xdist")
         return pytester.runpytest_subprocess(
-            "-p", "no:randomly", *xdist, *container_tier_args(image or kit_image), *args
+            # pytest-asyncio (in the test extra) would add a config warning to stderr
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:asyncio",
+            *xdist,
+            *container_tier_args(image or kit_image),
+            *args,
         )
 
     return run
@@ -129,6 +136,7 @@ def spawn_pytest(pytester: pytest.Pytester, kit_image: str) -> Iterator[Callable
 
     def spawn(*args: str) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:xdist"]
+        command += ["-p", "no:asyncio"]
         command += [*container_tier_args(kit_image), *args]
         process = subprocess.Popen(
             command,
