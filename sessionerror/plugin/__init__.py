@@ -12,6 +12,12 @@ from sessionerror.plugin.fixture_factories import (
 from sessionerror.plugin.hooks import *  # noqa: F403  (pytest collects hooks by name)
 from sessionerror.plugin.hooks import __all__ as _hooks
 
-pytest_plugins = ["sessionerror.plugin.fixtures", "sessionerror.plugin.factory_fixtures"]
+pytest_plugins = [
+    "sessionerror.plugin.fixtures",
+    "sessionerror.plugin.factory_fixtures",
+    # migrations (issue 11): build once per run, copy per worker; the migration checks
+    "sessionerror.plugin.schema_build",
+    "sessionerror.plugin.migration_checks",
+]
 
 __all__ = [*_hooks, "pytest_plugins", "sessionerror_db_factory", "sessionerror_engine_factory"]
