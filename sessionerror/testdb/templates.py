@@ -38,7 +38,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sessionerror.errors import BackendUnavailableError
-from sessionerror.testdb.postgres.kept import KEEP_MARKER, KEEP_PREFIX, kept_owner_tag
+from sessionerror.testdb.postgres.kept import (
+    KEEP_MARKER,
+    KEEP_PREFIX,
+    kept_lock_key,
+    kept_owner_tag,
+)
 from sessionerror.testdb.provisioning import build_schema, schema_fingerprint
 from sessionerror.testdb.template_copy import BuiltTemplates, copy_sqlite
 
@@ -129,6 +134,7 @@ class TemplateBuilder:
         self.token = secrets.token_hex(3)
         self._run_dir: Path | None = None
         self._janitors: list[DatabaseJanitor] = []
+        self._holders: list[tuple[Engine, Connection]] = []
         #: What was built (or found kept) per backend.
         self.built: dict[str, str] = {}
         #: Backends whose template was reused from an earlier run (no build at all).
@@ -237,6 +243,7 @@ class TemplateBuilder:
             # Concurrent runs building the same kept template wait for each other.
             connection.exec_driver_sql("SELECT pg_advisory_lock(hashtext(%s))", (name,))
             try:
+                self._hold(name)  # before looking: no run drops it as stale from now on
                 if _kept_exists(connection, name):
                     self.reused.add("postgresql")
                     return name
@@ -284,8 +291,30 @@ class TemplateBuilder:
         finally:
             engine.dispose()
 
+    def _hold(self, name: str) -> None:
+        """Hold kept template ``name`` for this run: a shared advisory lock (its key as for kept
+        databases) on a maintenance connection, until :meth:`close`. Held templates are never
+        dropped as stale, so workers still to copy one never find it gone."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        assert self.postgres is not None
+        engine = create_engine(self.postgres.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        connection = engine.connect()
+        try:
+            connection.exec_driver_sql("SELECT pg_advisory_lock_shared(%s)", (kept_lock_key(name),))
+        except BaseException:
+            connection.close()
+            engine.dispose()
+            raise
+        self._holders.append((engine, connection))
+
     def close(self) -> None:
         """Drop this run's PostgreSQL templates and remove its run directory; idempotent."""
+        while self._holders:
+            engine, connection = self._holders.pop()
+            connection.close()  # releases the shared lock on the kept template
+            engine.dispose()
         while self._janitors:
             self._janitors.pop().drop()
         if self._run_dir is not None:
@@ -316,9 +345,9 @@ def _kept_exists(connection: Connection, name: str) -> bool:
 def _drop_stale_kept(connection: Connection, *, prefix: str, keep: str) -> None:
     """Drop this owner's kept templates of other fingerprints that nobody uses.
 
-    Only those carrying the kit's comment; never with FORCE, and a template another run is
-    connected to (or copying from) is left alone, as :mod:`sessionerror.testdb.postgres.kept`
-    does for kept databases.
+    Only those carrying the kit's comment; never with FORCE. A template a run holds (see
+    :meth:`TemplateBuilder._hold`) or anyone is connected to is left alone, as
+    :mod:`sessionerror.testdb.postgres.kept` does for kept databases.
     """
     from sqlalchemy.exc import DBAPIError
 
@@ -329,9 +358,16 @@ def _drop_stale_kept(connection: Connection, *, prefix: str, keep: str) -> None:
         (prefix, KEEP_MARKER),
     ).scalars()
     for name in list(rows):
-        if name != keep:
+        if name == keep:
+            continue
+        key = kept_lock_key(name)
+        free = connection.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (key,)).scalar()
+        if not free:
+            continue  # a run holds it: a later run drops it
+        try:
             quoted = connection.dialect.identifier_preparer.quote(name)
-            try:
-                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
-            except DBAPIError:
-                continue  # in use meanwhile: a later run drops it
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
+        except DBAPIError:
+            pass  # in use meanwhile: a later run drops it
+        finally:
+            connection.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (key,))
