@@ -16,6 +16,9 @@ pytest_plugins = [
     "sessionerror.plugin.fixtures",
     "sessionerror.plugin.factory_fixtures",
     "sessionerror.plugin.async_fixtures",  # issue 10: async engine/connection/session
+    # migrations (issue 11): build once per run, copy per worker; the migration checks
+    "sessionerror.plugin.schema_build",
+    "sessionerror.plugin.migration_checks",
 ]
 
 __all__ = [*_hooks, "pytest_plugins", "sessionerror_db_factory", "sessionerror_engine_factory"]

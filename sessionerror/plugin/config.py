@@ -120,6 +120,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         default="false",
         is_flag=True,
     ),
+    # -- migrations (issue 11) --
+    OptionSpec(
+        "alembic_ini",
+        "Path of your alembic.ini: the kit runs `alembic upgrade` in-process on its own "
+        "connection (Config.attributes['connection']) to build the schema, once per backend "
+        "and run.",
+    ),
+    OptionSpec(
+        "alembic_target",
+        "Revision the migrations are upgraded to (with sessionerror_alembic_ini).",
+        default="head",
+    ),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -175,6 +187,8 @@ class SessionErrorConfig:
     reuse_schema: bool = False
     #: Names of the options the user set (CLI, environment or ini), not left to the default.
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
+    alembic_ini: str | None = None
+    alembic_target: str = "head"
 
     @property
     def wants_postgres(self) -> bool:
@@ -194,7 +208,12 @@ class SessionErrorConfig:
         return metadata
 
     def load_schema_setup(self) -> Callable[..., Any] | None:
-        """Import the configured schema-setup callable, if any."""
+        """Import the configured schema-setup callable, if any (the Alembic runner with
+        ``alembic_ini``)."""
+        if self.alembic_ini is not None:  # migrations (issue 11)
+            from sessionerror.testdb.migrations import AlembicSetup
+
+            return AlembicSetup(self.alembic_ini, self.alembic_target)
         if self.schema_setup_path is None:
             return None
         setup = load_object(self.schema_setup_path, source="sessionerror_schema_setup")
@@ -245,6 +264,7 @@ class SessionErrorConfig:
             schema_setup_path=_text(values.get("schema_setup")),
             reuse_schema=flag("reuse_schema"),
             explicit=explicit,
+            **_migration_values(values),
         )
 
     @classmethod
@@ -272,6 +292,20 @@ class SessionErrorConfig:
                 explicit.add(option.name)
             merged[option.name] = value if value not in (None, "") else option.default
         return cls.from_values(merged, explicit=frozenset(explicit))
+
+
+def _migration_values(values: Mapping[str, str | bool | None]) -> dict[str, Any]:
+    """The Alembic settings; migrations and a schema-setup callable exclude each other."""
+    alembic_ini = _text(values.get("alembic_ini"))
+    if alembic_ini is not None and _text(values.get("schema_setup")) is not None:
+        raise ValueError(
+            "sessionerror_alembic_ini and sessionerror_schema_setup are both set: the schema "
+            "comes from one of them, unset the other"
+        )
+    return {
+        "alembic_ini": alembic_ini,
+        "alembic_target": _text(values.get("alembic_target")) or "head",
+    }
 
 
 def _text(value: str | bool | None) -> str | None:

@@ -15,6 +15,7 @@ import pytest
 
 from sessionerror.plugin.markers import marker_options, marker_options_key
 from sessionerror.plugin.query_fixtures import QueryAssertion, make_query_assertion
+from sessionerror.plugin.schema_build import templates_key
 from sessionerror.plugin.state import get_state, postgres_unavailable, provided_database
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a fixture first runs, not when pytest starts.
@@ -70,6 +71,7 @@ def sessionerror_provisioner(
         postgres=state.postgres,
         postgres_problem=state.postgres_problem,
         project=str(pytestconfig.rootpath),
+        templates=pytestconfig.stash.get(templates_key, None),  # issue 11: copy, not rebuild
     )
     try:
         yield provisioner

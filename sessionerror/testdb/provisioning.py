@@ -14,15 +14,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from sessionerror.errors import BackendUnavailableError
-from sessionerror.plugin.config import Backend, SessionErrorConfig
 from sessionerror.testdb.isolation import delete_all_rows
 from sessionerror.testdb.querycount import StatementRecorder
 from sessionerror.testdb.sqlite import MEMORY, FileLock, create_sqlite_engine
+from sessionerror.testdb.template_copy import copy_sqlite
 from sessionerror.urls import SecretURL
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing only: testdb never imports the plugin at run time
+    from sessionerror.plugin.config import Backend, SessionErrorConfig
     from sessionerror.testdb.postgres.janitor import DatabaseJanitor
     from sessionerror.testdb.postgres.server import PostgresServer
+    from sessionerror.testdb.template_copy import BuiltTemplates
 
 __all__ = ["DatabaseProvisioner", "ProvidedDatabase", "build_schema", "schema_fingerprint"]
 
@@ -37,14 +39,23 @@ class ProvidedDatabase:
     location: str
     #: Sees every statement sent through ``engine`` (for the query-count assertions).
     recorder: StatementRecorder = field(init=False)
-    #: The tables really in the database (reflected once the schema is built).
-    tables: MetaData = field(init=False)
+    _tables: MetaData | None = field(default=None, init=False, repr=False)
     _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.recorder = StatementRecorder.attach(self.engine)
-        self.tables = MetaData()
-        self.tables.reflect(self.engine)
+
+    @property
+    def tables(self) -> MetaData:
+        """The tables really in the database, reflected on first use (committed mode).
+
+        Lazy (issue 11): reflecting a migrated schema of a hundred tables cost each worker
+        about a second at start-up, also when no test used committed mode.
+        """
+        if self._tables is None:
+            self._tables = MetaData()
+            self._tables.reflect(self.engine)
+        return self._tables
 
 
 def schema_fingerprint(
@@ -56,6 +67,9 @@ def schema_fingerprint(
     migrations changes the fingerprint.
     """
     digest = hashlib.sha256()
+    own = getattr(setup, "sessionerror_fingerprint", None)  # migrations (issue 11)
+    if callable(own):
+        return str(own())
     if setup is not None:
         digest.update(f"{setup.__module__}:{setup.__qualname__}".encode())
         source = inspect.getsourcefile(setup)
@@ -95,6 +109,7 @@ class DatabaseProvisioner:
         metadata: MetaData | None = None,
         schema_setup: Callable[..., Any] | None = None,
         project: str = "",
+        templates: BuiltTemplates | None = None,
     ) -> None:
         self.config = config
         self.worker = worker
@@ -109,6 +124,8 @@ class DatabaseProvisioner:
         self._databases: dict[str, ProvidedDatabase] = {}
         self._metadata = metadata
         self._schema_setup = schema_setup
+        #: The run's templates to copy instead of building the schema (issue 11).
+        self.templates = templates
 
     @property
     def metadata(self) -> MetaData:
@@ -124,7 +141,10 @@ class DatabaseProvisioner:
     def get(self, backend: Backend) -> ProvidedDatabase:
         """Return (creating on first use) the database for ``backend``."""
         if backend not in self._databases:
-            if backend == "sqlite":
+            template = self.templates.for_backend(backend) if self.templates else None
+            if template is not None:  # built once per run: copy it (issue 11)
+                self._databases[backend] = self._from_template(backend, template)
+            elif backend == "sqlite":
                 self._databases[backend] = self._create_sqlite()
             else:
                 self._databases[backend] = self._create_postgres()
@@ -137,6 +157,42 @@ class DatabaseProvisioner:
             for step in reversed(database._cleanup):
                 step()
         self._databases.clear()
+
+    def _from_template(self, backend: Backend, template: str) -> ProvidedDatabase:
+        """This worker's database for ``backend``, copied from the run's template."""
+        if backend == "sqlite":
+            if self.config.sqlite_path == MEMORY:
+                engine = create_sqlite_engine(MEMORY)
+                raw = engine.raw_connection()
+                try:
+                    copy_sqlite(template, raw.driver_connection)
+                finally:
+                    raw.close()
+                return ProvidedDatabase("sqlite", engine, "sqlite:// (in memory, from template)")
+            path = self.tmp_dir / f"sessionerror-{self.worker}.db"
+            path.unlink(missing_ok=True)
+            try:
+                copy_sqlite(template, path)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+            engine = create_sqlite_engine(path, throwaway=True)
+            database = ProvidedDatabase("sqlite", engine, f"sqlite:///{path}")
+            database._cleanup.append(lambda: path.unlink(missing_ok=True))
+            return database
+        if self.postgres is None:
+            raise BackendUnavailableError(self.postgres_problem or "PostgreSQL is not available")
+        from sessionerror.testdb.postgres.janitor import DatabaseJanitor
+
+        janitor = DatabaseJanitor(self.postgres.url, worker=self.worker, template=template)
+        url = SecretURL(janitor.create())
+        try:
+            database = ProvidedDatabase("postgresql", create_engine(url.reveal()), str(url))
+        except BaseException:
+            janitor.drop()
+            raise
+        database._cleanup.append(janitor.drop)
+        return database
 
     def _create_sqlite(self) -> ProvidedDatabase:
         setup = self.schema_setup()
