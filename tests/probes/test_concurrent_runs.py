@@ -1,8 +1,11 @@
 """Probe: two real pytest runs with --sessionerror-reuse-schema at the same time never interfere.
 
-Run A commits a row into its kept database and holds it open while run B starts in the same
-project, once with the same schema and once with another one. A's row and A's database (same
-oid, same file) must survive, and every run must pass.
+With reuse, the schema is kept as a template (``sessionerror_keep_<owner>_tpl_<fingerprint>`` /
+a kept SQLite file) and every run works in its own copy of it. Run A commits a row into its
+copy and holds it open while run B starts in the same project, once with the same schema and
+once with another one. A's row and A's database (same oid, same file) must survive, B must get
+databases of its own (dropped after it), the kept template must survive both, and a later run
+must reuse it without building the schema again.
 """
 
 from __future__ import annotations
@@ -124,11 +127,19 @@ def _database_names(admin: Engine) -> set[str]:
         return set(connection.execute(text("SELECT datname FROM pg_database")).scalars())
 
 
+def _kept_templates(admin: Engine) -> set[str]:
+    return {name for name in _database_names(admin) if name.startswith("sessionerror_keep_")}
+
+
 def _drop_kept(admin: Engine, names: set[str]) -> None:
     with admin.connect() as connection:
         for name in names:
             assert name.startswith("sessionerror_keep_")  # only what these runs kept
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _template_lines(result: pytest.RunResult) -> list[str]:
+    return [line for line in result.outlines if "schema template" in line]
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
@@ -160,10 +171,10 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
         "--sessionerror-postgres-url",
         server_url,
     ]
-    kept: set[str] = set()
+    kept_before = _kept_templates(admin)
     log = pytester.path / "run_a.log"
     monkeypatch.setenv("PROBE_LABEL", "a")
-    monkeypatch.setenv("PYTHONPATH", str(pytester.path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), *sys.path]))
     with log.open("wb") as output:
         run_a = subprocess.Popen(
             [sys.executable, "-m", "pytest", *common, "test_hold.py"],
@@ -177,16 +188,17 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
             assert run_a.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
-        a_name, a_id = json.loads((pytester.path / "a.json").read_text())
+        a_name, _ = json.loads((pytester.path / "a.json").read_text())
+        kept = _kept_templates(admin) - kept_before if backend == "postgresql" else set()
         if backend == "postgresql":
-            kept.add(a_name)
-            assert a_name.startswith("sessionerror_keep_")
+            assert len(kept) == 1, "run A kept no schema template"
+            assert a_name not in kept, "run A works in the kept template itself"
 
         monkeypatch.setenv("PROBE_LABEL", "same")
         same = pytester.runpytest_subprocess(*common, "test_same.py")
         same.assert_outcomes(passed=1)
         same_name, _ = json.loads((pytester.path / "same.json").read_text())
-        assert same_name != a_name, "run B shared run A's kept database"
+        assert same_name != a_name, "run B shared run A's database"
 
         monkeypatch.setenv("PROBE_LABEL", "other")
         other = pytester.runpytest_subprocess(
@@ -194,17 +206,20 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
         )
         other.assert_outcomes(passed=1)
         other_name, _ = json.loads((pytester.path / "other.json").read_text())
+        assert other_name != a_name
         if backend == "postgresql":
-            kept.add(other_name)
+            kept |= _kept_templates(admin) - kept_before
             present = _database_names(admin)
-            assert a_name in present
-            assert same_name not in present, "run B's fresh database was not dropped"
+            assert a_name in present, "another run dropped run A's database"
+            assert same_name not in present, "run B's own database was not dropped"
+            assert other_name not in present, "run B's own database was not dropped"
+            assert kept <= present
         else:
-            assert Path(a_name).exists()
+            assert Path(a_name).exists(), "another run removed run A's database file"
         (pytester.path / "others_done").touch()
         assert run_a.wait(timeout=240) == 0, log.read_text()
-        assert "1 passed" in log.read_text()
-        # Run A finished: its database stays kept for the next run (same oid / inode).
+        assert "1 passed" in log.read_text()  # A's row and database identity held (test_hold)
+        # Run A finished: the kept template is reused by the next run, without a build.
         monkeypatch.setenv("PROBE_LABEL", "next")
         pytester.makepyfile(
             test_next="""
@@ -214,12 +229,20 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
                 record(sessionerror_engine)
             """
         )
-        pytester.runpytest_subprocess(*common, "test_next.py").assert_outcomes(passed=1)
-        assert json.loads((pytester.path / "next.json").read_text()) == [a_name, a_id]
+        following = pytester.runpytest_subprocess(*common, "test_next.py")
+        following.assert_outcomes(passed=1)
+        if backend == "sqlite":
+            # SQLite keeps the newest template file per project: the other-schema run
+            # replaced A's once A had copied it; the next run builds it again, once.
+            following = pytester.runpytest_subprocess(*common, "test_next.py")
+            following.assert_outcomes(passed=1)
+        assert any("reused, no build" in line for line in _template_lines(following)), (
+            following.outlines
+        )
     finally:
         (pytester.path / "others_done").touch()
         if run_a.poll() is None:
             run_a.kill()
             run_a.wait()
-        if kept:
-            _drop_kept(admin, kept)
+        if backend == "postgresql":
+            _drop_kept(admin, _kept_templates(admin) - kept_before)
