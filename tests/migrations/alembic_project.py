@@ -88,8 +88,9 @@ HISTORY = {
         "    bind = op.get_bind()\n"
         "    Base.metadata.tables['session_errors'].drop(bind)\n"
         "    if bind.dialect.name == 'postgresql':\n"
-        "        op.execute('DROP TYPE error_category')\n"
-        "        op.execute('DROP TYPE error_severity')",
+        # IF EXISTS: SQLAlchemy 2.0's Table.drop() drops the enum types itself, 2.1's does not
+        "        op.execute('DROP TYPE IF EXISTS error_category')\n"
+        "        op.execute('DROP TYPE IF EXISTS error_severity')",
     ),
     # A column only the migrations create: the reference models do not have it.
     "0003_ticket_priority": (
