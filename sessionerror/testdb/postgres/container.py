@@ -222,7 +222,8 @@ def _wait_until_ready(container: Any, password: str, timeout: float) -> None:
             # The password goes in the environment, not on a command line.
             result = wrapped.exec_run(command, environment={"PGPASSWORD": password})
         except APIError as exc:
-            if exc.status_code != 409:
+            wrapped.reload()  # 409, or a 500 when it stopped between the check and the exec
+            if exc.status_code != 409 and wrapped.status == "running":
                 raise
             result = None  # not running (any more): the next round reports the exit
         if result is not None and result.exit_code == 0:
