@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import threading
 import uuid
 import warnings
 from contextlib import suppress
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from sessionerror.connect import connection_for
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["export_database", "plain_value", "require_columns"]
 
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _HEX_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 _JSON_COLUMNS = ("recovery_actions", "technical_details")
 #: Columns scrubbed again on the way out: rows written by raw SQL never met the model's redaction.
@@ -122,6 +126,28 @@ def _sqlite_type(column: Any) -> type:
     return str
 
 
+class _SignalsHeld:
+    """Hold SIGINT/SIGTERM while sqlite-utils writes: its ``atomic()`` is a generator context
+    manager, and an interrupt raised between its steps leaves the generator suspended, to roll
+    back on an already closed file when collected (a traceback on stderr). A held signal is
+    delivered (and raised by the CLI's handler) as soon as the write returns. A class, not a
+    generator, so that the raise lands in our frame. Main thread only: elsewhere a no-op."""
+
+    def __enter__(self) -> None:
+        self._holding = threading.current_thread() is threading.main_thread()
+        if self._holding:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._holding:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD_SIGNALS)
+
+
 def _copy(
     conn: Connection,
     db: Any,
@@ -136,24 +162,26 @@ def _copy(
 
     name = source.name
     # Created up front so that an empty source still gives a valid database with both tables.
-    db[name].create(
-        {column.name: _sqlite_type(column) for column in source.columns},
-        pk="id",
-        foreign_keys=foreign_keys,
-    )
+    with _SignalsHeld():
+        db[name].create(
+            {column.name: _sqlite_type(column) for column in source.columns},
+            pk="id",
+            foreign_keys=foreign_keys,
+        )
     order = list(source.primary_key.columns) or list(source.columns)[:1]
     result = conn.execution_options(yield_per=batch_size).execute(select(source).order_by(*order))
     target = db[name]
     count, next_report = 0, progress_every
     for batch in result.mappings().partitions():
         records = [{k: plain_value(k, v) for k, v in row.items()} for row in batch]
-        target.insert_all(
-            records,
-            pk="id",
-            foreign_keys=foreign_keys,
-            alter=True,
-            batch_size=batch_size,
-        )
+        with _SignalsHeld():
+            target.insert_all(
+                records,
+                pk="id",
+                foreign_keys=foreign_keys,
+                alter=True,
+                batch_size=batch_size,
+            )
         count += len(records)
         if progress is not None and count >= next_report:
             print(f"{name}: {count} rows exported", file=progress, flush=True)
@@ -257,10 +285,11 @@ def export_database(
                     **options,  # type: ignore[arg-type]
                 )
                 errors = db["session_errors"]
-                errors.enable_fts(["user_message"], create_triggers=True)
-                for column in ("session_id", "severity", "error_category", "error_code"):
-                    if column in errors_table.c:
-                        errors.create_index([column], if_not_exists=True)
+                with _SignalsHeld():
+                    errors.enable_fts(["user_message"], create_triggers=True)
+                    for column in ("session_id", "severity", "error_category", "error_code"):
+                        if column in errors_table.c:
+                            errors.create_index([column], if_not_exists=True)
             finally:
                 db.conn.close()
         try:

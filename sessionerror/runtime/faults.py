@@ -7,6 +7,7 @@ One rule for the sync and the async repositories. psycopg2 reports a refused ser
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,10 @@ __all__ = [
 _TIMEOUT_CODES = {"57014", "55P03", "40P01"}
 _UNAVAILABLE_PREFIXES = ("08", "57P", "53", "28", "3D")
 _SQLITE_TIMEOUT = ("database is locked", "database table is locked")
+# asyncpg's protocol states 1-4 (failed, error-consume, cancelled, terminating): what a connection
+# is left in when the server ended it between statements (pg_terminate_backend, shutdown). With
+# SQLAlchemy 2.0 the InternalClientError saying so reaches the caller unwrapped.
+_ASYNCPG_ENDED = re.compile(r'protocol is in the "failed" state|another operation \([1-4]\) is in')
 
 #: The exception types a repository must catch to classify every storage fault. Exception is
 #: included because asyncpg's own errors reach the caller unwrapped on connect with SQLAlchemy
@@ -46,6 +51,8 @@ def classify_storage_fault(error: BaseException) -> type[StorageError] | None:
     if isinstance(error, TimeoutError):  # asyncio.TimeoutError is TimeoutError on 3.11
         return StorageTimeoutError
     if isinstance(error, OSError):  # asyncpg on connect: ConnectionRefusedError, gaierror...
+        return StorageUnavailableError
+    if _ended_asyncpg_protocol(error):
         return StorageUnavailableError
     if not isinstance(error, sa_exc.DBAPIError):
         raw_code = getattr(error, "sqlstate", None)  # a driver error SQLAlchemy did not wrap
@@ -67,6 +74,18 @@ def classify_storage_fault(error: BaseException) -> type[StorageError] | None:
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
         return StorageUnavailableError
     return None
+
+
+def _ended_asyncpg_protocol(error: BaseException) -> bool:
+    """True for asyncpg's InternalClientError about a protocol the server has ended, raw or
+    wrapped by SQLAlchemy (2.1 wraps it as InternalError)."""
+    orig = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    kind = type(orig)
+    return (
+        kind.__name__ == "InternalClientError"
+        and kind.__module__.startswith("asyncpg")
+        and _ASYNCPG_ENDED.search(str(orig)) is not None
+    )
 
 
 def storage_error(error: BaseException, session_id: uuid.UUID) -> StorageError | None:

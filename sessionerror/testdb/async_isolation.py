@@ -207,5 +207,20 @@ async def async_committed_session(
             yield db
     finally:
         await db.close()
+        await _delete_all_rows_async(engine, metadata)
+
+
+async def _delete_all_rows_async(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Delete every row of ``metadata``; once more on a fresh connection if the pooled one
+    turns out dead (a test that killed its backend: SQLAlchemy 2.0 does not always see the
+    asyncpg connection break, so the session hands it back to the pool)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(delete_all_rows, metadata)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
         async with engine.begin() as connection:
             await connection.run_sync(delete_all_rows, metadata)

@@ -4,6 +4,7 @@ password in any message. Real PostgreSQL server, no mocks."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from typing import Any
@@ -72,15 +73,21 @@ async def test_refused_connection_is_storage_unavailable(
 
 
 @pytest.mark.sessionerror(committed=True, backends=["postgresql"])
+@pytest.mark.parametrize("pause", [0.0, 0.3], ids=["at-once", "after-fatal-read"])
 async def test_terminated_backend_is_storage_unavailable(
     sessionerror_async_db: AsyncSession,
     sessionerror_async_engine: AsyncEngine,
     timeout_record: dict[str, Any],
+    pause: float,
 ) -> None:
+    """Both ways asyncpg reports a backend killed between statements are storage faults:
+    the lost socket, and (once the loop has read the server's FATAL message) a protocol in
+    the "failed" state, raised unwrapped as InternalClientError."""
     parent = await committed_parent(sessionerror_async_db, "terminated")
     pid = await sessionerror_async_db.scalar(text("select pg_backend_pid()"))
     async with sessionerror_async_engine.connect() as admin:
         await admin.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+    await asyncio.sleep(pause)
     with pytest.raises(StorageUnavailableError) as caught:
         await AsyncSessionErrorRepository(sessionerror_async_db).record(
             session_id=parent.id, **timeout_record

@@ -180,3 +180,23 @@ def test_sqlite_database_is_locked_is_temporary(
             assert check.execute(text("SELECT count(*) FROM session_errors")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("message", "is_fault"),
+    [
+        ('cannot switch to state 11; protocol is in the "failed" state', True),
+        ("cannot switch to state 11; another operation (2) is in progress", True),
+        # Two coroutines sharing one connection: a bug in the caller, not the storage.
+        ("cannot switch to state 12; another operation (11) is in progress", False),
+    ],
+)
+def test_asyncpg_protocol_errors_are_faults_only_when_the_server_ended_it(
+    message: str, is_fault: bool
+) -> None:
+    from asyncpg.exceptions import InternalClientError
+
+    from sessionerror.runtime.faults import classify_storage_fault
+
+    expected = StorageUnavailableError if is_fault else None
+    assert classify_storage_fault(InternalClientError(message)) is expected
