@@ -119,21 +119,45 @@ class _LoopEngine:
 
 
 class AsyncEngineRegistry:
-    """One AsyncEngine per (database, running event loop), disposed when the loop shuts down."""
+    """The AsyncEngines of the run's databases, fitted to how long the event loops live.
+
+    An asyncpg connection belongs to the loop that opened it. On a long-lived loop (pytest-asyncio
+    with session-scoped loops) each database gets a pooled engine per loop, disposed inside that
+    loop when it shuts down. Once a loop of a database has ended, loops are evidently short-lived
+    (the default function-scoped loops): from then on one engine without a pool serves every loop
+    of that database — each checkout opens a connection on the running loop and closes it at
+    checkin — so a test pays for a connection, not for a new engine and its dialect set-up.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, int], _LoopEngine] = {}
+        self._loops_ended: set[str] = set()
+        self._unpooled: dict[str, AsyncEngine] = {}
 
     async def engine_for(self, database: ProvidedDatabase) -> AsyncEngine:
         """The AsyncEngine of ``database`` for the running loop (created on first use)."""
         loop = asyncio.get_running_loop()
-        key = (database.location, id(loop))
+        location = database.location
+        key = (location, id(loop))
         entry = self._entries.get(key)
         if entry is not None and entry.loop is loop:
             return entry.engine
+        unpooled = self._unpooled.get(location)
+        if unpooled is not None:
+            return unpooled
         require_async_extra(database.backend)
+        throwaway = not location.endswith("(reused)")
+        from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
+
+        if location in self._loops_ended:
+            engine = create_async_test_engine(
+                database.engine.url, throwaway=throwaway, poolclass=NullPool
+            )
+            self._unpooled[location] = engine
+            return engine
+        # Pooled on both backends (SQLAlchemy 2.0 defaults aiosqlite files to NullPool).
         engine = create_async_test_engine(
-            database.engine.url, throwaway=not database.location.endswith("(reused)")
+            database.engine.url, throwaway=throwaway, poolclass=AsyncAdaptedQueuePool
         )
         closer = self._dispose_at_shutdown(key, engine)
         await closer.__anext__()  # registers it with the loop's shutdown_asyncgens()
@@ -147,21 +171,24 @@ class AsyncEngineRegistry:
             yield
         finally:
             self._entries.pop(key, None)
+            self._loops_ended.add(key[0])
             await engine.dispose()
 
     def engines(self, backend: str | None = None) -> list[AsyncEngine]:
         """The live AsyncEngines (of one backend's database, when given)."""
-        return [
-            entry.engine
-            for entry in self._entries.values()
-            if backend is None or entry.engine.dialect.name == backend
-        ]
+        live = [entry.engine for entry in self._entries.values()]
+        live += self._unpooled.values()
+        return [engine for engine in live if backend is None or engine.dialect.name == backend]
 
     def close(self) -> None:
-        """Forget engines whose loop ended without shutting down its async generators."""
+        """Forget every engine; those of loops that ended without shutting down their async
+        generators are dropped without touching their connections."""
         for entry in list(self._entries.values()):
             entry.engine.sync_engine.dispose(close=False)
+        for engine in self._unpooled.values():
+            engine.sync_engine.dispose(close=False)  # no pool: nothing is open
         self._entries.clear()
+        self._unpooled.clear()
 
 
 @asynccontextmanager

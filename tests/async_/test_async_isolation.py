@@ -114,7 +114,7 @@ def test_no_leak_under_xdist(pytester: pytest.Pytester, run_async: RunAsync) -> 
     result.assert_outcomes(passed=2 * PASSED_PER_BACKEND, failed=2)
 
 
-def test_session_loop_reuses_one_engine_function_loop_makes_one_per_test(
+def test_session_loop_reuses_one_pooled_engine_function_loops_share_one_unpooled(
     pytester: pytest.Pytester, run_async: RunAsync
 ) -> None:
     out = pytester.path / "engines.txt"
@@ -123,25 +123,36 @@ def test_session_loop_reuses_one_engine_function_loop_makes_one_per_test(
         import pytest
 
         @pytest.mark.asyncio
-        @pytest.mark.parametrize("i", range(3))
+        @pytest.mark.parametrize("i", range(4))
         async def test_engine(sessionerror_async_engine, sessionerror_backend, i):
+            async with sessionerror_async_engine.connect() as connection:
+                await connection.exec_driver_sql("select 1")
+            pool = type(sessionerror_async_engine.sync_engine.pool).__name__
+            engine = id(sessionerror_async_engine)
             with open({str(out)!r}, "a") as handle:
-                handle.write(f"{{sessionerror_backend}} {{id(sessionerror_async_engine)}}\\n")
+                handle.write(f"{{sessionerror_backend}} {{engine}} {{pool}}\\n")
         """
     )
-    run_async(loop="session").assert_outcomes(passed=6)
-    per_backend = {}
-    for line in out.read_text().splitlines():
-        backend, engine = line.split()
-        per_backend.setdefault(backend, set()).add(engine)
-    assert {backend: len(ids) for backend, ids in per_backend.items()} == {
-        "sqlite": 1,
-        "postgresql": 1,
-    }
-    out.unlink()
-    run_async(loop="function").assert_outcomes(passed=6)
-    lines = out.read_text().splitlines()
-    assert len(lines) == 6
+
+    def engines_per_backend() -> dict[str, list[tuple[str, str]]]:
+        seen: dict[str, list[tuple[str, str]]] = {}
+        for line in out.read_text().splitlines():
+            backend, engine, pool = line.split()
+            seen.setdefault(backend, []).append((engine, pool))
+        out.unlink()
+        return seen
+
+    run_async(loop="session").assert_outcomes(passed=8)
+    for backend, engines in engines_per_backend().items():
+        assert len(set(engines)) == 1, backend  # one pooled engine for the whole run
+        assert engines[0][1] != "NullPool", backend
+    # Function-scoped loops: the first test's pooled engine is disposed with its loop; every
+    # later loop shares one engine without a pool (a connection per test, no engine set-up).
+    run_async(loop="function").assert_outcomes(passed=8)
+    for backend, engines in engines_per_backend().items():
+        assert engines[0][1] != "NullPool", backend
+        assert len(set(engines[1:])) == 1, backend
+        assert engines[1][1] == "NullPool", backend
 
 
 def test_markers_backends_and_data(pytester: pytest.Pytester, run_async: RunAsync) -> None:
