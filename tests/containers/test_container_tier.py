@@ -91,6 +91,17 @@ def test_waits(sessionerror_engine):
 """
 
 
+def finish_or_dump(process: subprocess.Popen[bytes], timeout: float) -> str:
+    """The child's output once it ends; if it hangs, fail with the stacks of all its threads
+    (SIGABRT: pytest's faulthandler dumps them) so the hang can be located."""
+    try:
+        return process.communicate(timeout=timeout)[0].decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        output = process.communicate(timeout=30)[0].decode(errors="replace")
+        pytest.fail(f"the run did not end within {timeout:.0f} s; its threads:\n{output[-6000:]}")
+
+
 def header_source(result: pytest.RunResult) -> str:
     """The run header's 'postgresql from ...' line."""
     lines = [line for line in result.outlines if "sessionerror: postgresql from" in line]
@@ -178,7 +189,7 @@ def test_ctrl_c_removes_the_container(
     wait_for(pytester.path / "ready", process)
     assert len(containers_of(docker_client, process.pid)) == 1
     process.send_signal(signal.SIGINT)
-    output = process.communicate(timeout=60)[0].decode(errors="replace")
+    output = finish_or_dump(process, timeout=60)
     assert "KeyboardInterrupt" in output
     assert containers_of(docker_client, process.pid) == []
 
