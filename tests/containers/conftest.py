@@ -8,6 +8,7 @@ Then a missing engine or image fails loudly instead of skipping. The image is
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -129,6 +130,10 @@ def run_pytest(
     return run
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def spawn_pytest(pytester: pytest.Pytester, kit_image: str) -> Iterator[Callable[..., Any]]:
     """Start pytest on the container tier as a background process (for signals); killed after."""
@@ -144,6 +149,10 @@ def spawn_pytest(pytester: pytest.Pytester, kit_image: str) -> Iterator[Callable
             env=clean_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # A job started in the background by a non-interactive shell (nohup, `&` in a CI
+            # script) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+            # handler: give the child the default, as a terminal's Ctrl-C would find it.
+            preexec_fn=_default_sigint,
         )
         started.append(process)
         return process
