@@ -43,8 +43,10 @@ def identity(engine):
 
 
 def record(engine):
+    # Written then renamed: the waiting test polls for the file and must never read it half-written.
     label = os.environ["PROBE_LABEL"]
-    Path(f"{label}.json").write_text(json.dumps(identity(engine)))
+    Path(f"{label}.json.tmp").write_text(json.dumps(identity(engine)))
+    os.replace(f"{label}.json.tmp", f"{label}.json")
 """
 
 HOLDING_RUN = """
