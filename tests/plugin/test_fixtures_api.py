@@ -163,11 +163,13 @@ def test_leftovers_of_a_killed_run_are_removed_at_the_next_start(
     ready = pytester.path / "ready.txt"
     pytester.makepyfile(
         f"""
-        import time
+        import os, time
         from pathlib import Path
 
         def test_hangs(sessionerror_engine):
-            Path({str(ready)!r}).write_text(sessionerror_engine.url.database)
+            # written then renamed: the parent must never read it half-written
+            Path({str(ready)!r} + ".tmp").write_text(sessionerror_engine.url.database)
+            os.replace({str(ready)!r} + ".tmp", {str(ready)!r})
             time.sleep(120)
         """
     )
