@@ -243,11 +243,11 @@ async def _delete_all_rows_async(engine: AsyncEngine, metadata: MetaData) -> Non
     asyncpg connection break, so the session hands it back to the pool)."""
     from sqlalchemy.exc import DBAPIError
 
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(delete_all_rows, metadata)
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        async with engine.begin() as connection:
-            await connection.run_sync(delete_all_rows, metadata)
+    for last_try in (False, True):
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(delete_all_rows, metadata)
+            return
+        except DBAPIError as exc:
+            if last_try or not exc.connection_invalidated:
+                raise
