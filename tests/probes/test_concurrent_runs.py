@@ -129,8 +129,15 @@ def _database_names(admin: Engine) -> set[str]:
         return set(connection.execute(text("SELECT datname FROM pg_database")).scalars())
 
 
-def _kept_templates(admin: Engine) -> set[str]:
-    return {name for name in _database_names(admin) if name.startswith("sessionerror_keep_")}
+def _kept_templates(admin: Engine, project: Path) -> set[str]:
+    """The kept databases of this test's project only: tests on the other xdist worker keep
+    their own meanwhile, and must neither be counted nor dropped here."""
+    from sessionerror.testdb.postgres.kept import KEEP_PREFIX, kept_owner_tag
+
+    with admin.connect() as connection:
+        user = connection.execute(text("SELECT current_user")).scalar_one()
+    prefix = f"{KEEP_PREFIX}{kept_owner_tag(user, str(project))}_"
+    return {name for name in _database_names(admin) if name.startswith(prefix)}
 
 
 def _drop_kept(admin: Engine, names: set[str]) -> None:
@@ -173,7 +180,7 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
         "--sessionerror-postgres-url",
         server_url,
     ]
-    kept_before = _kept_templates(admin)
+    kept_before = _kept_templates(admin, pytester.path)
     log = pytester.path / "run_a.log"
     monkeypatch.setenv("PROBE_LABEL", "a")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), *sys.path]))
@@ -191,7 +198,9 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
         a_name, _ = json.loads((pytester.path / "a.json").read_text())
-        kept = _kept_templates(admin) - kept_before if backend == "postgresql" else set()
+        kept = set()
+        if backend == "postgresql":
+            kept = _kept_templates(admin, pytester.path) - kept_before
         if backend == "postgresql":
             assert len(kept) == 1, "run A kept no schema template"
             assert a_name not in kept, "run A works in the kept template itself"
@@ -210,7 +219,7 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
         other_name, _ = json.loads((pytester.path / "other.json").read_text())
         assert other_name != a_name
         if backend == "postgresql":
-            kept |= _kept_templates(admin) - kept_before
+            kept |= _kept_templates(admin, pytester.path) - kept_before
             present = _database_names(admin)
             assert a_name in present, "another run dropped run A's database"
             assert same_name not in present, "run B's own database was not dropped"
@@ -247,4 +256,4 @@ def test_concurrent_reuse_schema_runs_do_not_interfere(
             run_a.kill()
             run_a.wait()
         if backend == "postgresql":
-            _drop_kept(admin, _kept_templates(admin) - kept_before)
+            _drop_kept(admin, _kept_templates(admin, pytester.path) - kept_before)
