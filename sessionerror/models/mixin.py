@@ -9,24 +9,32 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
-from sqlalchemy import Enum as SQLEnum
+from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.mutable import MutableDict
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    Mapped,
+    Mapper,
+    Session,
+    declared_attr,
+    mapped_column,
+    relationship,
+    validates,
+)
 
 from sessionerror.errors import ErrorDataValidationError
+from sessionerror.models.audit import get_logger
 from sessionerror.models.base import created_at_column, seed_sqlite_planner_statistics
 from sessionerror.models.binding import class_query_session
-from sessionerror.models.contract import (
-    CHECKS,
-    COLUMN_NAMES,
-    FOREIGN_KEYS,
-    INDEXES,
-    SESSION_ERRORS_TABLE,
-    CheckRule,
-    column_rule,
-)
+from sessionerror.models.contract import CHECKS, FOREIGN_KEYS, INDEXES, SESSION_ERRORS_TABLE
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
+from sessionerror.models.mixin_parts import (
+    check_constraints,
+    contract_order,
+    enum_type,
+    same_value,
+    structure_copy,
+)
 from sessionerror.models.queries import find_by_category_statement, has_blocking_statement
 from sessionerror.models.types import GUID, JSONDocument, utcnow
 from sessionerror.models.validation import (
@@ -41,22 +49,6 @@ __all__ = ["SessionErrorMixin"]
 
 _FK = {rule.column: rule for rule in FOREIGN_KEYS}
 
-
-def _order(column: str) -> int:
-    """The column's position in the contract (its place in CREATE TABLE)."""
-    return COLUMN_NAMES.index(column)
-
-
-def _check_constraints(rule: CheckRule) -> list[CheckConstraint]:
-    """The CHECK constraint of ``rule``, one per dialect unless its SQL is portable."""
-    if "*" in rule.sql:
-        return [CheckConstraint(rule.sql["*"], name=rule.name)]
-    return [
-        CheckConstraint(sql, name=rule.name).ddl_if(dialect=dialect)
-        for dialect, sql in rule.sql.items()
-    ]
-
-
 _REQUIRED = ("error_category", "severity", "operation_stage", "user_message", "recovery_actions")
 #: Fields validated and redacted when set, and checked for changes before every write.
 _SCRUBBED = ("user_message", "recovery_actions", "technical_details", "error_code")
@@ -65,56 +57,6 @@ _CLEAN = "_sessionerror_clean"
 #: Instance attribute set while ``__init__`` assigns values validate_error_fields has checked.
 _TRUSTED = "_sessionerror_trusted"
 _STAGES = frozenset(enum_values(OperationStage))
-
-
-def _structure_copy(value: Any) -> Any:
-    """Copy the dicts and lists of an already validated value (strings are shared).
-
-    The value is at most MAX_NESTING_DEPTH levels deep (validated), so recursion is bounded.
-    """
-    if isinstance(value, dict):
-        return {key: _structure_copy(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_structure_copy(item) for item in value]
-    return value
-
-
-def _same(current: Any, clean: Any) -> bool:
-    """True if ``current`` still equals the clean copy, same types at every level.
-
-    The comparison descends only as deep as the clean copy (bounded), so a value made deeper in
-    place cannot raise RecursionError here; it is simply "changed".
-    """
-    if isinstance(clean, dict):
-        return (
-            isinstance(current, dict)
-            and current.keys() == clean.keys()
-            and all(_same(current[key], item) for key, item in clean.items())
-        )
-    if isinstance(clean, list):
-        return (
-            isinstance(current, list)
-            and len(current) == len(clean)
-            and all(_same(a, b) for a, b in zip(current, clean, strict=True))
-        )
-    return type(current) is type(clean) and bool(current == clean)
-
-
-def _enum_type(column: str) -> SQLEnum:
-    """The named SQL enum of contract column ``column``.
-
-    values_callable: the database stores 'user_fixable', never the member name USER_FIXABLE.
-    """
-    rule = column_rule(column)
-    if rule.enum is None:
-        raise ValueError(f"contract column {column} is not an enum")
-    return SQLEnum(
-        rule.enum,
-        name=rule.enum_type_name,
-        values_callable=enum_values,
-        validate_strings=True,
-        create_constraint=True,
-    )
 
 
 class SessionErrorMixin:
@@ -141,12 +83,12 @@ class SessionErrorMixin:
         table = cls.__tablename__
         return (
             *(Index(index.name_for(table), *index.columns) for index in INDEXES),
-            *(constraint for rule in CHECKS for constraint in _check_constraints(rule)),
+            *(constraint for rule in CHECKS for constraint in check_constraints(rule)),
         )
 
     #: Primary key, generated when the object is constructed.
     id: Mapped[uuid.UUID] = mapped_column(
-        GUID, primary_key=True, default=uuid.uuid4, sort_order=_order("id")
+        GUID, primary_key=True, default=uuid.uuid4, sort_order=contract_order("id")
     )
 
     @declared_attr
@@ -157,7 +99,7 @@ class SessionErrorMixin:
             GUID,
             ForeignKey(cls.sessionerror_session_fk, ondelete=_FK["session_id"].on_delete),
             nullable=False,
-            sort_order=_order("session_id"),
+            sort_order=contract_order("session_id"),
         )
 
     @declared_attr
@@ -165,9 +107,9 @@ class SessionErrorMixin:
     def error_category(cls) -> Mapped[ErrorCategory]:
         """Who can fix it: user_fixable, admin_required or temporary."""
         return mapped_column(
-            _enum_type("error_category"),
+            enum_type("error_category"),
             nullable=False,
-            sort_order=_order("error_category"),
+            sort_order=contract_order("error_category"),
         )
 
     @declared_attr
@@ -175,14 +117,14 @@ class SessionErrorMixin:
     def severity(cls) -> Mapped[ErrorSeverity]:
         """blocking, warning or info."""
         return mapped_column(
-            _enum_type("severity"),
+            enum_type("severity"),
             nullable=False,
-            sort_order=_order("severity"),
+            sort_order=contract_order("severity"),
         )
 
     #: Workflow stage: upload, processing, review or jira_export.
     operation_stage: Mapped[str] = mapped_column(
-        String(32), nullable=False, sort_order=_order("operation_stage")
+        String(32), nullable=False, sort_order=contract_order("operation_stage")
     )
 
     @declared_attr
@@ -193,7 +135,7 @@ class SessionErrorMixin:
             GUID,
             ForeignKey(cls.sessionerror_file_fk, ondelete=_FK["related_file_id"].on_delete),
             nullable=True,
-            sort_order=_order("related_file_id"),
+            sort_order=contract_order("related_file_id"),
         )
 
     @declared_attr
@@ -204,33 +146,35 @@ class SessionErrorMixin:
             GUID,
             ForeignKey(cls.sessionerror_ticket_fk, ondelete=_FK["related_ticket_id"].on_delete),
             nullable=True,
-            sort_order=_order("related_ticket_id"),
+            sort_order=contract_order("related_ticket_id"),
         )
 
     #: User-friendly description; never blank.
     user_message: Mapped[str] = mapped_column(
-        Text, nullable=False, sort_order=_order("user_message")
+        Text, nullable=False, sort_order=contract_order("user_message")
     )
     #: ``{"actions": ["step", ...]}``: what the user or admin can do about it.
     #: Top-level changes in place (``error.recovery_actions["actions"] = [...]``) are tracked
     #: and validated before the write; changes deeper down need a reassignment.
     recovery_actions: Mapped[dict[str, Any]] = mapped_column(
-        MutableDict.as_mutable(JSONDocument), nullable=False, sort_order=_order("recovery_actions")
+        MutableDict.as_mutable(JSONDocument),
+        nullable=False,
+        sort_order=contract_order("recovery_actions"),
     )
     #: Stack traces, API responses...; secrets are redacted before storage.
     technical_details: Mapped[dict[str, Any]] = mapped_column(
         MutableDict.as_mutable(JSONDocument),
         nullable=False,
         default=dict,
-        sort_order=_order("technical_details"),
+        sort_order=contract_order("technical_details"),
     )
     #: Application-specific error code such as ``JIRA_AUTH_401``.
     error_code: Mapped[str | None] = mapped_column(
-        String(64), nullable=True, sort_order=_order("error_code")
+        String(64), nullable=True, sort_order=contract_order("error_code")
     )
     #: When the error was recorded (timezone-aware UTC).
     created_at: Mapped[datetime] = created_at_column(
-        nullable=False, sort_order=_order("created_at")
+        nullable=False, sort_order=contract_order("created_at")
     )
 
     @declared_attr
@@ -264,7 +208,7 @@ class SessionErrorMixin:
         # assign it unchecked, and the check before the write skips it while it is unchanged.
         fields = {key: kwargs.get(key) for key in ERROR_FIELD_VALIDATORS}
         kwargs.update(validate_error_fields(**fields))
-        self.__dict__[_CLEAN] = {key: _structure_copy(kwargs[key]) for key in _SCRUBBED}
+        self.__dict__[_CLEAN] = {key: structure_copy(kwargs[key]) for key in _SCRUBBED}
         self.__dict__[_TRUSTED] = True
         try:
             super().__init__(**kwargs)
@@ -284,7 +228,7 @@ class SessionErrorMixin:
             return value
         clean = ERROR_FIELD_VALIDATORS[key](value)
         if key in _SCRUBBED:
-            self.__dict__.setdefault(_CLEAN, {})[key] = _structure_copy(clean)
+            self.__dict__.setdefault(_CLEAN, {})[key] = structure_copy(clean)
         return clean
 
     @validates("session_id", "related_file_id", "related_ticket_id")
@@ -309,7 +253,7 @@ class SessionErrorMixin:
         clean: dict[str, Any] = self.__dict__.get(_CLEAN, {})
         for key in _SCRUBBED:
             current = getattr(self, key)
-            if key in clean and _same(current, clean[key]):
+            if key in clean and same_value(current, clean[key]):
                 continue
             setattr(self, key, current)  # the validator checks, redacts and remembers it
 
@@ -386,3 +330,33 @@ class SessionErrorMixin:
         category = getattr(self.error_category, "value", self.error_category)
         severity = getattr(self.severity, "value", self.severity)
         return f"<{type(self).__name__} {self.id} {category}/{severity} {self.operation_stage}>"
+
+
+# -- write hooks: registered here, on the mixin itself, so every model that mixes it in
+# validates and redacts before each INSERT/UPDATE whatever module it was imported from (they
+# used to live beside the reference model: a team importing only this module wrote unchecked).
+
+
+def _validate_before_write(_mapper: Mapper[Any], _connection: Connection, target: Any) -> None:
+    target.validate()
+
+
+def _log_created(_mapper: Mapper[Any], _connection: Connection, target: Any) -> None:
+    logger = get_logger()
+    logger.info(
+        "SessionError created for session %s: %s - %s",
+        target.session_id,
+        ErrorCategory(target.error_category).value,
+        target.user_message,
+    )
+    logger.debug(
+        "Error linked to %s stage, file: %s, ticket: %s",
+        target.operation_stage,
+        target.related_file_id,
+        target.related_ticket_id,
+    )
+
+
+event.listen(SessionErrorMixin, "before_insert", _validate_before_write, propagate=True)
+event.listen(SessionErrorMixin, "before_update", _validate_before_write, propagate=True)
+event.listen(SessionErrorMixin, "after_insert", _log_created, propagate=True)

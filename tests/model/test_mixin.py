@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
 from datetime import datetime
 
@@ -205,3 +208,84 @@ def test_team_database_checks_and_delete_rules(
         select(func.count()).select_from(TeamError).where(TeamError.session_id == owner_id)
     )
     assert count == 0
+
+
+#: A team's process that imports the mixin from its own module and never the reference model:
+#: its own Base, a parent with an extra NOT NULL column, a password put into the JSON in place.
+_ONLY_THE_MIXIN = """
+import json, sys, uuid
+from datetime import UTC, datetime
+from sqlalchemy import DateTime, String, Uuid, create_engine, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sessionerror.models.mixin import SessionErrorMixin
+
+class Base(DeclarativeBase):
+    pass
+
+class Owner(Base):
+    __tablename__ = "sessions"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    session_errors: Mapped[list["OnlyMixinError"]] = relationship(back_populates="session")
+
+class File(Base):
+    __tablename__ = "uploaded_files"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+class OnlyMixinError(SessionErrorMixin, Base):
+    sessionerror_session_model = "Owner"
+
+out = {}
+with create_engine(sys.argv[1]).connect() as connection:
+    connection.begin()  # never committed
+    db = Session(bind=connection)
+    owner = Owner(title="team")
+    db.add(owner)
+    db.flush()
+    error = OnlyMixinError(
+        session_id=owner.id, error_category="user_fixable", severity="blocking",
+        operation_stage="upload", user_message="only-the-mixin",
+        recovery_actions={"actions": ["Retry"]}, technical_details={},
+    )
+    error.technical_details["password"] = "hunter2-on-insert"
+    db.add(error)
+    db.flush()
+    error.technical_details["password"] = "hunter2-on-update"
+    db.flush()
+    out["stored"] = str(connection.execute(text(
+        "SELECT technical_details FROM session_errors WHERE user_message = 'only-the-mixin'"
+    )).scalar_one())
+    error.recovery_actions["actions"] = ["", 3]
+    try:
+        db.flush()
+        out["invalid"] = "accepted"
+    except Exception as exc:
+        out["invalid"] = type(exc).__name__ + ": " + str(exc)
+out["reference_loaded"] = "sessionerror.models.session_error" in sys.modules
+print(json.dumps(out))
+"""
+
+
+def test_mixin_imported_alone_validates_and_redacts_before_writes(team_engine: Engine) -> None:
+    # A fresh interpreter: in this one the reference model is loaded, with or without the fix.
+    url = team_engine.url.render_as_string(hide_password=False)
+    completed = subprocess.run(
+        [sys.executable, "-c", _ONLY_THE_MIXIN, url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    out = json.loads(completed.stdout)
+    assert out["reference_loaded"] is False  # the situation of the issue, really
+    assert "hunter2" not in out["stored"]
+    assert "[REDACTED]" in out["stored"]
+    assert out["invalid"].startswith("ErrorDataValidationError: Invalid recovery actions format")
