@@ -126,8 +126,10 @@ def sessionerror_empty_database_url(
     """
     state = get_state(request.config)
     if sessionerror_backend == "sqlite":
+        from sessionerror.testdb.migration_guard import mark_sqlite_file
+
         path = tmp_path / "empty.db"
-        path.touch()
+        mark_sqlite_file(path)  # no tables; the header says the kit made it
         yield f"sqlite:///{path}"
         return
     if state.postgres is None:

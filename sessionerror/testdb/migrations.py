@@ -11,6 +11,10 @@ The kit hands its connection to the team's ``env.py`` through ``Config.attribute
     else:
         ...  # the usual engine_from_config() path
 
+An ``env.py`` without that branch never reaches another database: while the kit runs
+migrations, :mod:`sessionerror.testdb.migration_guard` refuses any connection or statement to a
+database other than the kit's, and a downgrade runs only on a database the kit created.
+
 Alembic is imported only when a function here runs (extra ``sessionerror[migrations]``).
 """
 
@@ -24,8 +28,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sessionerror.errors import SessionErrorKitError
 from sessionerror.models.redaction import redact_text
+from sessionerror.testdb.migration_guard import (
+    ForeignDatabaseError,
+    MigrationError,
+    kit_database_only,
+    require_kit_database,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -34,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SETTING",
     "AlembicSetup",
+    "ForeignDatabaseError",
     "MigrationError",
     "downgrade",
     "load_alembic_config",
@@ -46,10 +56,6 @@ __all__ = [
 SETTING = "sessionerror_alembic_ini (--sessionerror-alembic-ini / SESSIONERROR_ALEMBIC_INI)"
 _STATEMENT_LIMIT = 200
 _IGNORED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
-
-
-class MigrationError(SessionErrorKitError):
-    """The migrations could not be loaded or run; the message is one line naming the fix."""
 
 
 def load_alembic_config(ini_path: str | Path) -> Config:
@@ -186,8 +192,9 @@ def _run(command_name: str, connection: Connection, config: Config, target: str)
     config.attributes["connection"] = connection
     config.attributes["sessionerror"] = True
     run: Callable[[Config, str], None] = getattr(command, command_name)
+    env_py = Path(directory.dir) / "env.py"
     try:
-        with _kept_logging():
+        with _kept_logging(), kit_database_only(connection, env_py):
             run(config, target)
     except MigrationError:
         raise
@@ -208,12 +215,20 @@ def _run(command_name: str, connection: Connection, config: Config, target: str)
 
 
 def upgrade(connection: Connection, config: Config, target: str = "head") -> None:
-    """``alembic upgrade target`` on ``connection`` (in the caller's transaction)."""
+    """``alembic upgrade target`` on ``connection`` (in the caller's transaction).
+
+    Refused with :class:`ForeignDatabaseError` unless the kit created that database.
+    """
+    require_kit_database(connection, f"upgrade to {target!r}")
     _run("upgrade", connection, config, target)
 
 
 def downgrade(connection: Connection, config: Config, target: str = "base") -> None:
-    """``alembic downgrade target`` on ``connection`` (in the caller's transaction)."""
+    """``alembic downgrade target`` on ``connection`` (in the caller's transaction).
+
+    Refused with :class:`ForeignDatabaseError` unless the kit created that database.
+    """
+    require_kit_database(connection, f"downgrade to {target!r}")
     _run("downgrade", connection, config, target)
 
 

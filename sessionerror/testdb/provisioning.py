@@ -15,6 +15,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from sessionerror.errors import BackendUnavailableError
 from sessionerror.testdb.isolation import delete_all_rows
+from sessionerror.testdb.migration_guard import SQLITE_APPLICATION_ID
 from sessionerror.testdb.querycount import StatementRecorder
 from sessionerror.testdb.sqlite import MEMORY, FileLock, create_sqlite_engine
 from sessionerror.testdb.template_copy import copy_sqlite
@@ -86,8 +87,14 @@ def schema_fingerprint(
 def build_schema(
     engine: Engine, metadata: MetaData, setup: Callable[..., Any] | None = None
 ) -> None:
-    """Create the schema: ``setup(connection)`` when given, else ``metadata.create_all``."""
+    """Create the schema: ``setup(connection)`` when given, else ``metadata.create_all``.
+
+    A SQLite file gets the kit's ``application_id`` first (copies keep it): the mark that lets
+    the kit's downgrade checks tell its own files from a team's.
+    """
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(f"PRAGMA application_id = {SQLITE_APPLICATION_ID}")
         if setup is not None:
             setup(connection)
         else:
