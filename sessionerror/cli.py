@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, NoReturn
@@ -33,9 +34,11 @@ __all__ = [
     "Interrupted",
     "UsageError",
     "build_parser",
+    "describe_database_error",
     "interrupt_on_signals",
     "main",
     "one_line_parser",
+    "safe_line",
 ]
 
 EXIT_OK = 0
@@ -223,10 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
 
     def fail(message: str, code: int = EXIT_USAGE) -> int:
-        from sessionerror.urls import hide_url_secrets
-
-        line = " ".join(hide_url_secrets(message, arguments).split())
-        print(f"sessionerror: error: {line}", file=sys.stderr, flush=True)
+        print(f"sessionerror: error: {safe_line(message, arguments)}", file=sys.stderr, flush=True)
         return code
 
     command = "the command"
@@ -249,21 +249,42 @@ def main(argv: list[str] | None = None) -> int:
             return _failure(exc, command, fail)
 
 
+def safe_line(message: str, arguments: Sequence[str] = ()) -> str:
+    """``message`` as one line safe to print: secrets redacted, and the passwords of the URLs
+    in ``arguments`` masked, every piece a parser could cut from them included."""
+    from sessionerror.models.redaction import redact_text
+    from sessionerror.urls import URLSecrets
+
+    return " ".join(URLSecrets(arguments).scrub(redact_text(message)).split())
+
+
+# sqlite3 quotes the undecodable row whole ("... with text 'password=...'"): never print it.
+_UNDECODABLE = re.compile(r"(Could not decode to UTF-8 column '[^']*') with text .*", re.S)
+
+
+def describe_database_error(exc: BaseException) -> tuple[str, str | None]:
+    """The first line of a driver error, without row content, and a fix of its own if any."""
+    line, undecodable = _UNDECODABLE.subn(r"\1", first_line(exc))
+    fix = "repair or delete the row whose text is not valid UTF-8" if undecodable else None
+    return line, fix
+
+
 def _failure(exc: Exception, command: str, fail: Callable[[str], int]) -> int:
     """The one line (and exit code 2) for an error a user can cause; anything else re-raised."""
     from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
     if isinstance(exc, UsageError | DatabaseUnavailableError | ExportError):
         return fail(str(exc))
-    if isinstance(exc, OperationalError | InterfaceError | sqlite3.OperationalError):
-        return fail(
-            f"{command} stopped on a database error: {first_line(exc)}; nothing was written. "
-            "Fix: check that the database is up, reachable and has free space, then run it again"
-        )
     if isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        line, fix = describe_database_error(exc)
+        if fix is None and isinstance(
+            exc, OperationalError | InterfaceError | sqlite3.OperationalError
+        ):
+            fix = "check that the database is up, reachable and has free space, then run it again"
+        if fix is None:
+            fix = "run sessionerror check --db URL to see what differs from the contract"
         return fail(
-            f"{command} stopped on a database error: {first_line(exc)}; nothing was written. "
-            "Fix: run sessionerror check --db URL to see what differs from the contract"
+            f"{command} stopped on a database error: {line}; nothing was written. Fix: {fix}"
         )
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""

@@ -33,8 +33,6 @@ __all__ = ["export_database", "plain_value", "require_columns"]
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _HEX_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 _JSON_COLUMNS = ("recovery_actions", "technical_details")
-#: Columns scrubbed again on the way out: rows written by raw SQL never met the model's redaction.
-_SCRUBBED_TEXT = ("user_message", "error_code")
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 #: Tables and columns each command reads.
 _EXPORT_NEEDS: dict[str, tuple[str, ...]] = {
@@ -55,8 +53,8 @@ def _sqlite_utils() -> Any:
 
 def plain_value(key: str, value: Any) -> Any:
     """Column ``key``'s ``value`` as sqlite-utils stores it well: UUIDs as canonical text, JSON
-    as JSON, and ``user_message``, ``error_code``, ``recovery_actions``, ``technical_details``
-    redacted (again: rows written by raw SQL bypassed the model)."""
+    as JSON (redacted, keys included), and every other text redacted (again: rows written by
+    raw SQL, and a team's own columns, never met the model's redaction)."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, str) and (key == "id" or key.endswith("_id")) and _HEX_UUID.match(value):
@@ -66,7 +64,7 @@ def plain_value(key: str, value: Any) -> Any:
             value = json.loads(value)
     if key in _JSON_COLUMNS:
         return redact(value)
-    if key in _SCRUBBED_TEXT and isinstance(value, str):
+    if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, datetime):
         return value.isoformat()

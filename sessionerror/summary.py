@@ -104,6 +104,10 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
             .limit(top)
         ).all()
 
+    def shown(value: Any) -> Any:
+        # Every text printed is scrubbed: rows written by raw SQL never met the model.
+        return redact_text(value) if isinstance(value, str) else value
+
     def age(value: Any) -> float | None:
         moment = _aware(value)
         return round((now - moment).total_seconds() / 60.0, 1) if moment else None
@@ -111,10 +115,15 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
     return {
         "total_errors": total,
         "by_stage_category_severity": [
-            {"operation_stage": s, "error_category": cat, "severity": sev, "count": int(k)}
+            {
+                "operation_stage": shown(s),
+                "error_category": shown(cat),
+                "severity": shown(sev),
+                "count": int(k),
+            }
             for s, cat, sev, k in patterns
         ],
-        "top_error_codes": [{"error_code": code, "count": int(k)} for code, k in codes],
+        "top_error_codes": [{"error_code": shown(code), "count": int(k)} for code, k in codes],
         "blocked_sessions": {
             "count": blocked_count,
             "sessions": [
@@ -130,8 +139,8 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
             {
                 "id": plain_value("id", eid),
                 "session_id": plain_value("session_id", sid),
-                "operation_stage": stage,
-                "error_code": code,
+                "operation_stage": shown(stage),
+                "error_code": shown(code),
                 "user_message": redact_text(str(message)),
                 "created_at": (_aware(created) or now).isoformat(),
                 "age_minutes": age(created),

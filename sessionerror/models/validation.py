@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Callable
 from enum import Enum
@@ -31,8 +32,9 @@ E = TypeVar("E", bound=Enum)
 #: Deepest nesting of dicts/lists accepted in ``technical_details`` and ``recovery_actions``
 #: (the top-level dict is level 1). Deeper values raise ErrorDataValidationError.
 MAX_NESTING_DEPTH = 64
-#: Longest piece of a refused value quoted in an error message.
-_SHOWN = 60
+#: A refused enum value quoted in an error message: a short word of letters, like the allowed
+#: values; digits or punctuation may make it a credential, so it is described instead.
+_WORD = re.compile(r"[A-Za-z_ ]{1,24}")
 
 
 def _fail(message: str, field: str) -> ErrorDataValidationError:
@@ -169,7 +171,7 @@ def validate_uuid(value: object, field: str, *, required: bool) -> uuid.UUID | N
             return uuid.UUID(value)
         except ValueError:
             pass
-    raise _fail(f"Invalid {field} {_shown(value)}: expected a UUID", field)
+    raise _fail(f"Invalid {field} ({_kind(value)}): expected a UUID or its string form", field)
 
 
 def _require_json(value: dict[str, Any], field: str) -> None:
@@ -192,7 +194,8 @@ def _require_json(value: dict[str, Any], field: str) -> None:
                 for key, child in item.items():
                     if not isinstance(key, str):
                         raise _fail(
-                            f"Invalid {field}: JSON object keys must be strings, got {_shown(key)}",
+                            f"Invalid {field}: JSON object keys must be strings, got a "
+                            f"{type(key).__name__} key",
                             field,
                         )
                     _require_storable_text(key, field)
@@ -225,6 +228,15 @@ def _require_storable_text(value: str, field: str) -> None:
 
 
 def _shown(value: object) -> str:
-    """A short, redacted repr of a refused value for an error message."""
-    text = redact_text(repr(value))  # redact first: a cut could hide a secret's shape
-    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+    """A refused enum value for an error message: quoted only when it is a short word like
+    the allowed values (``'fatal'``); anything else may hold a secret, so only its kind."""
+    if isinstance(value, str) and _WORD.fullmatch(value):
+        return repr(value)
+    return f"({_kind(value)})"
+
+
+def _kind(value: object) -> str:
+    """What a refused value is, never what it holds: ``a str of 12 characters``, ``a tuple``."""
+    if isinstance(value, str | bytes):
+        return f"a {type(value).__name__} of {len(value)} characters"
+    return f"a {type(value).__name__}"

@@ -7,6 +7,7 @@ testcontainers) are imported only when a test needs them.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -66,7 +67,12 @@ def _settings(config: pytest.Config) -> SessionErrorConfig:
     try:
         return SessionErrorConfig.from_sources(cli=cli, ini=ini)
     except ValueError as exc:
-        raise pytest.UsageError(f"sessionerror: {exc}") from None
+        from sessionerror.models.text_scrub import redact_text
+
+        # A message may quote a value, and a URL given to the wrong setting holds a password.
+        given = [*cli.values(), *ini.values(), *(os.environ.get(o.env) for o in OPTIONS)]
+        problem = _masked(str(exc), [str(value) for value in given if isinstance(value, str)])
+        raise pytest.UsageError(f"sessionerror: {redact_text(problem)}") from None
 
 
 @pytest.hookimpl(trylast=True)
@@ -121,12 +127,13 @@ def _resolve_postgres(state: PluginState) -> None:
         state.postgres = provider.start()
     except BackendUnavailableError as exc:
         provider.stop()
-        explicit = _explicit_setting_failure(settings, provider.attempts, str(exc))
+        problem = _masked(str(exc), [settings.postgres_url or ""])
+        explicit = _explicit_setting_failure(settings, provider.attempts, problem)
         if explicit is not None:
             raise pytest.UsageError(f"sessionerror: {explicit}") from None
         if settings.require_postgres:
-            raise pytest.UsageError(f"sessionerror: {exc}") from None
-        state.postgres_problem = str(exc)
+            raise pytest.UsageError(f"sessionerror: {problem}") from None
+        state.postgres_problem = problem
         return
     state.cleanups.append(provider.stop)
     janitor = DatabaseJanitor(state.postgres.url)

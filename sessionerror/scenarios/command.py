@@ -13,15 +13,20 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from sessionerror.cli import Interrupted, interrupt_on_signals, one_line_parser
+from sessionerror.cli import (
+    Interrupted,
+    describe_database_error,
+    interrupt_on_signals,
+    one_line_parser,
+    safe_line,
+)
 from sessionerror.connect import connect_url
-from sessionerror.errors import DatabaseUnavailableError, UsageError, first_line
+from sessionerror.errors import DatabaseUnavailableError, UsageError
 from sessionerror.scenarios.blocking_gate import run_blocking_gate
 from sessionerror.scenarios.cascade import run_cascade
 from sessionerror.scenarios.cleanup_7_day import run_cleanup_7_day
 from sessionerror.scenarios.common import ScenarioResult, engine_from_url
 from sessionerror.scenarios.set_null import run_set_null
-from sessionerror.urls import hide_url_secrets
 
 __all__ = ["SCENARIOS", "main"]
 
@@ -45,8 +50,7 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
 
     def fail(message: str, code: int = 2) -> int:
-        line = " ".join(hide_url_secrets(message, arguments).split())
-        print(f"{name}.py: error: {line}", file=sys.stderr, flush=True)
+        print(f"{name}.py: error: {safe_line(message, arguments)}", file=sys.stderr, flush=True)
         return code
 
     parser = one_line_parser(
@@ -81,9 +85,14 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
     except (UsageError, DatabaseUnavailableError) as exc:
         return fail(str(exc))
     except SQLAlchemyError as exc:
+        line, fix = describe_database_error(exc)
         return fail(
-            f"cannot run on the database: {first_line(exc)}. Fix: check the --db URL "
-            "(sessionerror check --db URL shows what differs from the contract)"
+            f"cannot run on the database: {line}. Fix: "
+            + (
+                fix
+                or "check the --db URL (sessionerror check --db URL shows what differs "
+                "from the contract)"
+            )
         )
     except Interrupted as exc:
         signame = signal.Signals(exc.signum).name

@@ -40,7 +40,7 @@ from sessionerror.testdb.postgres.server import (
     check_server,
     short_version,
 )
-from sessionerror.urls import mask_url, normalise_postgres_url
+from sessionerror.urls import URLSecrets, mask_url, normalise_postgres_url
 
 __all__ = ["PostgresProvider"]
 
@@ -136,15 +136,19 @@ class PostgresProvider(Scoped[PostgresServer]):
         return PostgresUnavailableError(message, attempts=self.attempts, cause=cause)
 
     def _from_url(self, url: str) -> PostgresServer:
+        # The driver may quote a piece of a password holding a raw "@" as the host name.
+        secrets = URLSecrets(url)
         try:
             normalised = normalise_postgres_url(url)
             version = check_server(normalised, timeout=self.connect_timeout)
         except ValueError as exc:
-            self.attempts.append(f"url: {exc}")
-            raise self._fail(f"PostgreSQL: {exc}; fix {URL_HINT}") from None
+            message = secrets.scrub(str(exc))
+            self.attempts.append(f"url: {message}")
+            raise self._fail(f"PostgreSQL: {message}; fix {URL_HINT}") from None
         except PostgresUnavailableError as exc:
-            self.attempts.append(f"url: {exc.message}")
-            raise self._fail(exc.message, exc.cause) from None
+            message = secrets.scrub(exc.message)
+            self.attempts.append(f"url: {message}")
+            raise self._fail(message, exc.cause) from None
         masked = mask_url(normalised)
         self.attempts.append(f"url: ok ({masked})")
         return PostgresServer(

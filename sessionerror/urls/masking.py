@@ -1,0 +1,147 @@
+"""Mask URL passwords in any text, however malformed the URL: structural rules, no secrets known.
+
+Linear in the size of the text: candidates are found with ``str.find`` or literal-anchored,
+bounded, possessive patterns; scanning always resumes after what was examined.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["MASK", "mask_url_password"]
+
+
+MASK = "***"
+_MASK = MASK
+# ?password=... / &pwd=... (libpq and SQLAlchemy accept the password as a query parameter).
+_QUERY_PASSWORD = re.compile(r"(?i)[?&](?:password|passwd|pwd)=")
+_QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*+")
+#: Trailing punctuation that ends a sentence rather than a value (kept after the mask).
+_TRAILING = ":;,.)]}!?"
+# The scheme at the start of a URL, tolerant of typos: ``scheme://``, ``scheme:/``, ``scheme//``.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}+(?:://?|//)")
+# Where a URL-ish word ends: whitespace, quotes, angle brackets, backticks.
+_WORD_END = re.compile(r"[\s\"'<>`]")
+# From a position, everything up to and including the last word delimiter (one anchored match).
+_LAST_DELIMITER = re.compile(r"(?s).*[\s\"'<>`]")
+# The same, for whitespace only (a password may hold quotes, backticks and <>).
+_LAST_SPACE = re.compile(r"(?s).*\s")
+_SPACE = re.compile(r"\s")
+
+
+def _mask_userinfo(text: str) -> str:
+    """Mask the password of every ``user:password@host`` however malformed the URL around it."""
+    out: list[str] = []
+    done = 0  # text[:done] is already in ``out``
+    pos = 0
+    length = len(text)
+    while True:
+        first_at = text.find("@", pos)
+        if first_at < 0:
+            break
+        # The word holding this "@": delimited by whitespace, quotes, <>, backticks.
+        delimiter = _LAST_DELIMITER.match(text, pos, first_at)
+        word_start = delimiter.end() if delimiter else pos
+        end_match = _WORD_END.search(text, first_at)
+        word_end = end_match.start() if end_match else length
+        span = _password_span(text, word_start, first_at, word_end)
+        if span is None and word_start > pos:
+            span, word_end = _quoted_password_span(text, pos, first_at, word_end)
+        if span is not None:
+            out.append(text[done : span[0]])
+            out.append(_MASK)
+            done = span[1]
+        pos = word_end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _quoted_password_span(
+    text: str, floor: int, first_at: int, word_end: int
+) -> tuple[tuple[int, int] | None, int]:
+    """A password holding a quote, a backtick or ``<>`` (``scheme://user:pa'ss@host``): the span
+    in the word delimited by whitespace only, when it has a ``scheme://`` before the ``@``.
+
+    Returns ``(span or None, where the examined word ends)``.
+    """
+    space = _LAST_SPACE.match(text, floor, first_at)
+    start = space.end() if space else floor
+    if text.find("://", start, first_at) < 0:
+        return None, word_end
+    end_match = _SPACE.search(text, first_at)
+    end = end_match.start() if end_match else len(text)
+    return _password_span(text, start, first_at, end), end
+
+
+def _password_span(text: str, start: int, first_at: int, end: int) -> tuple[int, int] | None:
+    """The password's (start, end) in the word ``text[start:end]``, or None if it has none."""
+    authority = text.find("://", start, first_at)
+    if authority >= 0:
+        start = authority + 3
+    else:
+        colon = text.find(":", start, first_at)
+        if colon < 0:
+            return None
+        equals = text.rfind("=", start, colon)  # DATABASE_URL=user:pw@host
+        start = equals + 1 if equals >= 0 else start
+        while start < first_at and text[start] in "([{,;":
+            start += 1
+        scheme = _SCHEME.match(text, start, first_at)
+        if scheme is not None:  # typos: scheme:/user:pw@host, scheme//user:pw@host
+            start = scheme.end()
+    # The userinfo ends at the LAST "@" before the query; a raw "@" or "/" may be in the password.
+    query = len(text)
+    for mark in "?#":
+        found = text.find(mark, first_at, end)
+        if 0 <= found < query:
+            query = found
+    last_at = text.rfind("@", first_at, min(query, end))
+    if last_at < 0:
+        last_at = first_at
+    colon = text.find(":", start, last_at)
+    if colon < 0 or colon + 1 >= last_at:
+        return None
+    if text[start:colon].lower() == "mailto":
+        return None
+    return colon + 1, last_at
+
+
+def _mask_query_passwords(text: str) -> str:
+    """Mask ``?password=...`` / ``&pwd=...`` values, keeping punctuation that ends a sentence."""
+    out: list[str] = []
+    done = 0
+    for match in _QUERY_PASSWORD.finditer(text):
+        value_start = match.end()
+        if value_start < done:
+            continue
+        value = _QUERY_VALUE.match(text, value_start)
+        value_end = value.end() if value else value_start
+        next_char = text[value_end : value_end + 1]
+        if not next_char or next_char.isspace() or next_char in "\"'<>":
+            while value_end > value_start and text[value_end - 1] in _TRAILING:
+                value_end -= 1
+        if value_end == value_start or text.startswith(_MASK, value_start):
+            continue
+        out.append(text[done:value_start])
+        out.append(_MASK)
+        done = value_end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def mask_url_password(url: str) -> str:
+    """Replace every password in ``url`` (or a text holding URLs) by ``***``.
+
+    Masks ``user:password@host`` however malformed the URL is (no scheme, ``scheme:/`` or
+    ``scheme//`` typos, a raw ``/`` or ``@`` in the password: the last ``@`` before the query
+    ends the userinfo) and ``?password=`` / ``&pwd=`` query values.
+    """
+    if "@" in url:
+        url = _mask_userinfo(url)
+    if "=" in url:
+        url = _mask_query_passwords(url)
+    return url
