@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import column, exists, func, inspect, literal, select, table
 from sqlalchemy.exc import DBAPIError
 
+from sessionerror.check.catalog import read_catalog
+from sessionerror.check.contract_checks import enum_fix
 from sessionerror.check.probe_rows import (
     ProbeRows,
     RowWriter,
@@ -229,7 +231,7 @@ def _check_refused(
         fix = blank_message_fix(dialect)
     elif check_id == "behaviour.rejects_unknown_category":
         expected = "an unknown error_category is refused (enum type or CHECK)"
-        fix = _unknown_category_fix(dialect)
+        fix = _unknown_category_fix(conn)
     else:
         expected = "an error whose session does not exist is refused (foreign key enforced)"
         fix = _fk_fix(dialect, _FK["session_id"])
@@ -241,17 +243,9 @@ def _check_refused(
     return _pass(check_id, expected)
 
 
-def _unknown_category_fix(dialect: str) -> Fix:
-    category = column_rule("error_category")
-    labels = ", ".join(f"'{value}'" for value in category.enum_values)
-    enum_class = category.enum.__name__ if category.enum else ""
-    return Fix(
-        f"CREATE TYPE {category.enum_type_name} AS ENUM ({labels})"
-        if dialect == "postgresql"
-        else f"rebuild {_ERRORS} with CHECK ({category.name} IN ({labels}))",
-        f"Enum({enum_class}, name='{category.enum_type_name}', values_callable=lambda e: "
-        "[m.value for m in e], create_constraint=True)",
-    )
+def _unknown_category_fix(conn: Connection) -> Fix:
+    """The very fix ``schema.enum.error_category`` prints (one type name, one DDL)."""
+    return enum_fix(conn, read_catalog(conn), column_rule("error_category"))
 
 
 def _run(conn: Connection) -> list[CheckResult]:

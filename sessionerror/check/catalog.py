@@ -20,7 +20,14 @@ from sessionerror.models.contract import SESSION_ERRORS_TABLE, TABLES, ColumnKin
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-__all__ = ["CatalogSchema", "allowed_kinds", "column_kind", "pg_enum_labels", "read_catalog"]
+__all__ = [
+    "CatalogSchema",
+    "allowed_kinds",
+    "column_kind",
+    "pg_enum_labels",
+    "pg_type_column_count",
+    "read_catalog",
+]
 
 _TABLE = SESSION_ERRORS_TABLE
 
@@ -139,3 +146,18 @@ def pg_enum_labels(conn: Connection, type_name: str) -> list[str]:
         {"name": type_name},
     )
     return [str(r[0]) for r in rows]
+
+
+def pg_type_column_count(conn: Connection, type_name: str) -> int:
+    """How many table columns (on the search path) use PostgreSQL type ``type_name``."""
+    count = conn.execute(
+        text(
+            "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_type t ON t.oid = a.atttypid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typname = :name AND n.nspname = ANY (current_schemas(false)) "
+            "AND NOT a.attisdropped AND a.attnum > 0 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+        ),
+        {"name": type_name},
+    ).scalar_one()
+    return int(count)

@@ -6,11 +6,15 @@ Plain data with no database imports, so the schema and behaviour checks and the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 __all__ = ["CheckResult", "CheckStatus", "ContractReport", "Fix"]
+
+#: A fix statement that is SQL to run as it stands (not advice such as a SQLite rebuild).
+_SQL = re.compile(r"(ALTER|CREATE|DROP|UPDATE)\s", re.IGNORECASE)
 
 
 class CheckStatus(str, Enum):
@@ -100,6 +104,25 @@ class ContractReport:
                 return result
         raise KeyError(check_id)
 
+    def fix_script(self) -> list[str]:
+        """The SQL of the failed checks' fixes, each statement once, in report order.
+
+        Several checks can print the same fix (``schema.enum.error_category`` and
+        ``behaviour.rejects_unknown_category``); run in this order, each statement once, the
+        list makes the next check pass. Advice that is not SQL (SQLite rebuilds, PRAGMAs,
+        placeholders) is left out.
+        """
+        statements: list[str] = []
+        for result in self.failures:
+            ddl = result.fix.ddl if result.fix is not None else ""
+            # Advice text may quote SQL (a SQLite rebuild's DROP TABLE): whole fixes only.
+            if not _SQL.match(ddl) or "<" in ddl:
+                continue
+            for statement in ddl.split("; "):
+                if statement.strip() not in statements:
+                    statements.append(statement.strip())
+        return statements
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: database, dialect, checks and summary counts."""
         return {
@@ -118,4 +141,8 @@ class ContractReport:
         lines.append(
             f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
         )
+        script = self.fix_script()
+        if script:
+            lines.append("fix script (the SQL above, each statement once, in order):")
+            lines += [f"  {statement};" for statement in script]
         return "\n".join(lines)

@@ -5,17 +5,18 @@ Everything here only reads the catalog (SQLAlchemy inspector, ``pg_enum``, ``PRA
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
-
-from sqlalchemy import types as sqltypes
 
 from sessionerror.check.catalog import (
     CatalogSchema,
     allowed_kinds,
     column_kind,
-    pg_enum_labels,
     read_catalog,
+)
+from sessionerror.check.contract_checks import (
+    check_constraint_fix,
+    check_contract_constraint,
+    check_enum,
 )
 from sessionerror.check.report import CheckResult, CheckStatus, Fix
 from sessionerror.models.contract import (
@@ -26,7 +27,6 @@ from sessionerror.models.contract import (
     SESSION_ERRORS_TABLE,
     TABLES,
     ColumnKind,
-    ColumnRule,
     ForeignKeyRule,
     IndexRule,
     column_rule,
@@ -34,8 +34,6 @@ from sessionerror.models.contract import (
 from sessionerror.models.contract import COLUMNS as CONTRACT_COLUMNS
 from sessionerror.models.ddl import (
     SQLITE_REBUILD,
-    check_constraint_ddl,
-    check_constraint_sqlalchemy,
     column_ddl,
     column_sqlalchemy,
     foreign_key_ddl,
@@ -62,6 +60,7 @@ _SQLITE_DDL = {c.name: column_ddl(c, "sqlite") for c in CONTRACT_COLUMNS}
 _PG_TYPES = {c.name: sql_type(c, "postgresql") for c in CONTRACT_COLUMNS}
 _SA = {c.name: column_sqlalchemy(c) for c in CONTRACT_COLUMNS}
 _BLANK_MESSAGE = next(rule for rule in CHECKS if rule.name == "user_message_not_blank")
+_CHECKS = tuple(rule for rule in CHECKS if rule.verified_by_checker)
 #: Ids of the schema checks, in report order: one per enum column, index, foreign key and
 #: verified CHECK of the contract.
 SCHEMA_CHECK_IDS: tuple[str, ...] = (
@@ -75,7 +74,7 @@ SCHEMA_CHECK_IDS: tuple[str, ...] = (
     *(f"schema.enum.{column.name}" for column in _ENUM_COLUMNS),
     *(f"schema.index.{index.columns[0]}" for index in INDEXES),
     *(f"schema.fk.{rule.column}" for rule in FOREIGN_KEYS),
-    *(f"schema.check.{rule.name}" for rule in CHECKS if rule.verified_by_checker),
+    *(f"schema.check.{rule.name}" for rule in _CHECKS),
     "sqlite.foreign_keys",
 )
 
@@ -228,53 +227,6 @@ def _check_timezone(schema: CatalogSchema) -> CheckResult:
     )
 
 
-def _check_enum(conn: Connection, schema: CatalogSchema, column: ColumnRule) -> CheckResult:
-    name = column.name
-    check_id, title = f"schema.enum.{name}", f"{name} accepts exactly the spec's values"
-    wanted = column.enum_values
-    expected = ", ".join(wanted)
-    if name not in schema.columns:
-        return CheckResult(check_id, title, CheckStatus.SKIP, reason=f"column {name} missing")
-    type_ = schema.columns[name]["type"]
-    allowed: list[str] | None = None
-    source = ""
-    if schema.is_pg() and isinstance(type_, sqltypes.Enum) and type_.name:
-        allowed, source = pg_enum_labels(conn, type_.name), f"enum type {type_.name}"
-    else:
-        pattern = re.compile(rf"\b{name}\b")
-        for check in schema.checks:
-            sqltext = str(check["sqltext"])
-            if pattern.search(sqltext):
-                allowed = re.findall(r"'([^']*)'", sqltext)
-                source = f"CHECK ({sqltext})"
-                break
-    type_name = column.enum_type_name
-    if schema.is_pg():
-        labels = ", ".join(f"'{v}'" for v in wanted)
-        ddl = (
-            f"CREATE TYPE {type_name}_v AS ENUM ({labels}); ALTER TABLE {_TABLE} ALTER "
-            f"COLUMN {name} TYPE {type_name}_v USING lower({name}::text)::{type_name}_v"
-        )
-    else:
-        ddl = SQLITE_REBUILD.format(piece=_SQLITE_DDL[name]) + (
-            f"; UPDATE {_TABLE} SET {name} = lower({name})"
-        )
-    enum_class = column.enum.__name__ if column.enum else ""
-    fix = Fix(ddl, f"{name}: Mapped[{enum_class}] = {_SA[name]}")
-    if allowed is None:
-        problems = [f"{name} accepts any text (no enum type, no CHECK constraint)"]
-    elif sorted(allowed) == sorted(wanted):
-        problems = []
-    elif sorted(allowed) == sorted(column.enum_names):
-        problems = [
-            f"enum stored as NAMES ({', '.join(allowed)}) in {source}: "
-            "Enum() without values_callable stores member names"
-        ]
-    else:
-        problems = [f"{source} allows {', '.join(allowed) or 'nothing'}"]
-    return _result(check_id, title, problems, f"values {expected}", fix)
-
-
 def _check_index(schema: CatalogSchema, index: IndexRule) -> CheckResult:
     name = index.columns[0]
     found = any(cols and cols[0] == name for cols in schema.indexes)
@@ -316,25 +268,9 @@ def _check_fk(schema: CatalogSchema, rule: ForeignKeyRule) -> CheckResult:
     )
 
 
-def _check_blank_message(schema: CatalogSchema) -> CheckResult:
-    found = any(re.search(r"\buser_message\b", str(c["sqltext"])) for c in schema.checks)
-    problems = [] if found else ["no CHECK constraint on user_message (blank messages accepted)"]
-    fix = blank_message_fix("postgresql" if schema.is_pg() else "sqlite")
-    return _result(
-        "schema.check.user_message_not_blank",
-        "a CHECK refuses a blank user_message",
-        problems,
-        "a CHECK refusing empty and whitespace-only user_message",
-        fix,
-    )
-
-
 def blank_message_fix(dialect: str) -> Fix:
     """How to add the reference not-blank CHECK on ``dialect`` (DDL and SQLAlchemy)."""
-    return Fix(
-        check_constraint_ddl(_BLANK_MESSAGE, dialect),
-        check_constraint_sqlalchemy(_BLANK_MESSAGE, dialect),
-    )
+    return check_constraint_fix(_BLANK_MESSAGE, dialect)
 
 
 def _check_sqlite_foreign_keys(conn: Connection, *, own_connection: bool) -> CheckResult:
@@ -386,10 +322,10 @@ def run_schema_checks(conn: Connection, *, own_connection: bool = False) -> list
             _check_nullability(schema),
             _check_created_at_default(schema),
             _check_timezone(schema),
-            *(_check_enum(conn, schema, column) for column in _ENUM_COLUMNS),
+            *(check_enum(conn, schema, column) for column in _ENUM_COLUMNS),
             *(_check_index(schema, index) for index in INDEXES),
             *(_check_fk(schema, rule) for rule in FOREIGN_KEYS),
-            _check_blank_message(schema),
+            *(check_contract_constraint(schema, rule) for rule in _CHECKS),
         ]
     results.append(_check_sqlite_foreign_keys(conn, own_connection=own_connection))
     return results

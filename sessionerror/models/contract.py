@@ -18,6 +18,7 @@ __all__ = [
     "COLUMNS",
     "COLUMN_NAMES",
     "DIALECTS",
+    "ENUM_TYPE_NAMES",
     "FOREIGN_KEYS",
     "INDEXES",
     "PARENT_TABLES",
@@ -129,9 +130,15 @@ class CheckRule:
     name: str
     column: str
     sql: dict[str, str]
-    #: Whether ``sessionerror check`` verifies it (``schema.check.<name>``); the others are the
-    #: reference model's extra guards.
-    verified_by_checker: bool = False
+    #: Whether ``sessionerror check`` verifies it (``schema.check.<name>``): every contract
+    #: CHECK is, since a missing one lets raw SQL store what the model refuses.
+    verified_by_checker: bool = True
+    #: Words a database CHECK on ``column`` must contain to count as this rule (lower case);
+    #: on an enum-like column (``operation_stage``) its quoted labels are compared instead.
+    markers: tuple[str, ...] = ()
+    #: What the CHECK does, and a value it keeps out (for the checker's report).
+    purpose: str = ""
+    bad_example: str = ""
 
     def sql_for(self, dialect: str) -> str:
         """The constraint's SQL on ``dialect``."""
@@ -218,9 +225,16 @@ CHECKS: tuple[CheckRule, ...] = (
             "postgresql": f"length(btrim(user_message, {_PG_WHITESPACE})) > 0",
             "sqlite": f"length(trim(user_message, {_SQLITE_WHITESPACE})) > 0",
         },
-        verified_by_checker=True,
+        purpose="refuses empty and whitespace-only user_message",
+        bad_example="a blank user_message",
     ),
-    CheckRule("operation_stage_valid", "operation_stage", {"*": f"operation_stage IN ({_STAGES})"}),
+    CheckRule(
+        "operation_stage_valid",
+        "operation_stage",
+        {"*": f"operation_stage IN ({_STAGES})"},
+        purpose="allows only the spec's operation_stage values",
+        bad_example="operation_stage='uploading'",
+    ),
     # A missing 'actions' key gives NULL, and a NULL CHECK passes: coalesce refuses it.
     CheckRule(
         "recovery_actions_list",
@@ -229,6 +243,9 @@ CHECKS: tuple[CheckRule, ...] = (
             "postgresql": "coalesce(jsonb_typeof(recovery_actions -> 'actions'), '') = 'array'",
             "sqlite": "coalesce(json_type(recovery_actions, '$.actions'), '') = 'array'",
         },
+        markers=("actions", "array"),
+        purpose="requires recovery_actions to hold an 'actions' list",
+        bad_example="recovery_actions without an 'actions' list",
     ),
     CheckRule(
         "technical_details_object",
@@ -237,8 +254,19 @@ CHECKS: tuple[CheckRule, ...] = (
             "postgresql": "jsonb_typeof(technical_details) = 'object'",
             "sqlite": "json_type(technical_details) = 'object'",
         },
+        markers=("object",),
+        purpose="requires technical_details to be a JSON object",
+        bad_example="technical_details that is a list, a string or null",
     ),
 )
+
+#: The PostgreSQL enum type name of each ENUM column: the one name the model and the mixin bind
+#: (asyncpg casts every write to it), the checker verifies and every fix creates.
+ENUM_TYPE_NAMES: dict[str, str] = {
+    column.name: column.enum_type_name
+    for column in COLUMNS
+    if column.kind is ColumnKind.ENUM and column.enum_type_name
+}
 
 #: The not-blank CHECK on ``user_message`` per dialect.
 USER_MESSAGE_CHECK: dict[str, str] = dict(CHECKS[0].sql)

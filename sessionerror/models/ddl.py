@@ -25,6 +25,7 @@ __all__ = [
     "check_constraint_sqlalchemy",
     "column_ddl",
     "column_sqlalchemy",
+    "enum_column_ddl",
     "foreign_key_ddl",
     "foreign_key_name",
     "foreign_key_sqlalchemy",
@@ -133,11 +134,42 @@ def column_sqlalchemy(column: ColumnRule) -> str:
         arguments.append(f"server_default={_SA_SERVER_DEFAULTS[server_default]}")
     declaration = f"mapped_column({', '.join(arguments)})"
     for rule in _checks_on(column.name):
-        declaration += (
-            f" + CheckConstraint(USER_MESSAGE_CHECK[dialect], name='{rule.name}') "
-            "(from sessionerror.models import USER_MESSAGE_CHECK)"
-        )
+        declaration += " + __table_args__ " + check_constraint_sqlalchemy(rule, "postgresql")
+        if "*" not in rule.sql:
+            declaration += ", " + check_constraint_sqlalchemy(rule, "sqlite")
     return declaration
+
+
+def enum_column_ddl(
+    column: ColumnRule,
+    *,
+    create_type: bool = True,
+    rename_existing_to: str | None = None,
+    drop_default: bool = False,
+    drop_types: tuple[str, ...] = (),
+) -> str:
+    """PostgreSQL DDL giving ENUM ``column`` the contract's enum type, converting stored text.
+
+    ``rename_existing_to``: a type of the contract's name exists with other labels; rename it
+    away first. ``drop_types``: the column's old types, dropped once nothing uses them. The
+    stored text is converted with ``lower()`` (member names become the values).
+    """
+    name = column.name
+    type_name = str(column.enum_type_name)
+    labels = ", ".join(f"'{value}'" for value in column.enum_values)
+    statements = []
+    if rename_existing_to:
+        statements.append(f"ALTER TYPE {type_name} RENAME TO {rename_existing_to}")
+    if create_type:
+        statements.append(f"CREATE TYPE {type_name} AS ENUM ({labels})")
+    if drop_default:
+        statements.append(f"ALTER TABLE {_TABLE} ALTER COLUMN {name} DROP DEFAULT")
+    statements.append(
+        f"ALTER TABLE {_TABLE} ALTER COLUMN {name} TYPE {type_name} "
+        f"USING lower({name}::text)::{type_name}"
+    )
+    statements += [f"DROP TYPE {old}" for old in drop_types]
+    return "; ".join(statements)
 
 
 def check_constraint_name(rule: CheckRule, table: str = SESSION_ERRORS_TABLE) -> str:
@@ -156,8 +188,12 @@ def check_constraint_ddl(rule: CheckRule, dialect: str) -> str:
 
 
 def check_constraint_sqlalchemy(rule: CheckRule, dialect: str) -> str:
-    """The CHECK as a SQLAlchemy ``CheckConstraint`` for ``dialect``."""
-    return f"CheckConstraint({rule.sql_for(dialect)!r}, name='{rule.name}')"
+    """The CHECK as a SQLAlchemy ``CheckConstraint`` for ``dialect`` (``ddl_if`` unless the
+    SQL is the same on every dialect)."""
+    declaration = f"CheckConstraint({rule.sql_for(dialect)!r}, name='{rule.name}')"
+    if "*" in rule.sql:
+        return declaration
+    return f"{declaration}.ddl_if(dialect='{dialect}')"
 
 
 def foreign_key_name(rule: ForeignKeyRule, table: str = SESSION_ERRORS_TABLE) -> str:

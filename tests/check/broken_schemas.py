@@ -44,6 +44,9 @@ def ddl(
     json_type: str = "JSONB",
     created_at_type: str = "TIMESTAMPTZ",
     message_check: bool = True,
+    contract_checks: bool = True,
+    enum_columns: str = "native",
+    category_type: str = "error_category",
     indexes: tuple[str, ...] = (
         "CREATE INDEX errors_by_session ON session_errors (session_id, created_at)",
         "CREATE INDEX errors_by_category ON session_errors (error_category)",
@@ -57,13 +60,34 @@ def ddl(
     now = "now()" if pg else "CURRENT_TIMESTAMP"
     check = ",\n  CONSTRAINT message_not_blank CHECK (length(trim(user_message)) > 0)"
     tail = check if message_check else ""
+    if contract_checks:  # the contract's other CHECKs, under the team's own names
+        json_type_of = ("jsonb_typeof" if json_type == "JSONB" else "json_typeof") if pg else ""
+        actions = (
+            f"coalesce({json_type_of}(recovery_actions -> 'actions'), '') = 'array'"
+            if pg
+            else "coalesce(json_type(recovery_actions, '$.actions'), '') = 'array'"
+        )
+        details = (
+            f"{json_type_of}(technical_details) = 'object'"
+            if pg
+            else "json_type(technical_details) = 'object'"
+        )
+        tail += (
+            ",\n  CONSTRAINT stage_known CHECK (operation_stage IN "
+            "('upload', 'processing', 'review', 'jira_export'))"
+            f",\n  CONSTRAINT actions_list CHECK ({actions})"
+            f",\n  CONSTRAINT details_object CHECK ({details})"
+        )
     statements = []
-    if pg:
+    if pg and enum_columns == "varchar":  # the app's real schema: enums as plain text
+        category_col = "error_category VARCHAR(50) NOT NULL"
+        severity_col = "severity VARCHAR(50) NOT NULL"
+    elif pg:
         statements += [
-            f"CREATE TYPE error_category AS ENUM ({_quoted(categories)})",
+            f"CREATE TYPE {category_type} AS ENUM ({_quoted(categories)})",
             "CREATE TYPE error_severity AS ENUM ('blocking', 'warning', 'info')",
         ]
-        category_col = "error_category error_category NOT NULL"
+        category_col = f"error_category {category_type} NOT NULL"
         severity_col = "severity error_severity NOT NULL"
     else:
         category_col = (
