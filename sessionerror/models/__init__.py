@@ -47,7 +47,10 @@ def __getattr__(name: str) -> Any:
     if home is None:
         raise AttributeError(f"module 'sessionerror.models' has no attribute {name!r}")
     # The parent models' relationships name SessionError: register every model class together.
-    importlib.import_module(f"{__name__}.session_error")
+    # The mixin and the contract map nothing: a team importing them gets no kit model mapped
+    # beside its own (the repositories then find the team's model alone).
+    if home not in ("mixin", "contract"):
+        importlib.import_module(f"{__name__}.session_error")
     value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
     globals()[name] = value
     return value

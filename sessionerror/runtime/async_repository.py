@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Unpack
 
-from sessionerror.models import SessionError, WorkflowSession
 from sessionerror.models.async_binding import require_async_session
 from sessionerror.models.enums import ErrorCategory
 from sessionerror.models.queries import (
@@ -23,7 +22,12 @@ from sessionerror.models.queries import (
     purge_statement,
 )
 from sessionerror.runtime.faults import mapped_storage_faults
-from sessionerror.runtime.retention import DEFAULT_RETENTION_DAYS, log_purged
+from sessionerror.runtime.model_choice import resolve_error_model
+from sessionerror.runtime.retention import (
+    DEFAULT_RETENTION_DAYS,
+    log_purged,
+    session_model_or_reference,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,13 +44,20 @@ class AsyncSessionErrorRepository:
         error = await repo.record(session_id=..., category="user_fixable", ...)
         await db.commit()
         if await repo.has_blocking_errors(session_id): ...
+
+    ``model=`` is the mapped ``session_errors`` class to write (your ``SessionErrorMixin``
+    model). Without it: the one such model of the schema the session holds objects of, else the
+    one mapped in the process, else the kit's reference ``SessionError``; when that cannot be
+    told (several are mapped) a TypeError asks for ``model=``
+    (:mod:`sessionerror.runtime.model_choice`).
     """
 
-    def __init__(self, db: AsyncSession, *, model: type[Any] = SessionError) -> None:
+    def __init__(self, db: AsyncSession, *, model: type[Any] | None = None) -> None:
         self.db = require_async_session(
             db, "AsyncSessionErrorRepository()", sync_api="SessionErrorRepository(db)"
         )
-        self.model = model
+        #: The model class written and queried.
+        self.model = resolve_error_model(self.db.sync_session, model, "AsyncSessionErrorRepository")
 
     async def record(self, **fields: Unpack[ErrorFields]) -> Any:
         """Validate, add and flush one error in a SAVEPOINT; return it.
@@ -80,7 +91,7 @@ async def purge_expired_sessions_async(
     *,
     older_than_days: float = DEFAULT_RETENTION_DAYS,
     now: datetime | None = None,
-    session_model: Any = WorkflowSession,
+    session_model: Any = None,
 ) -> int:
     """Async :func:`~sessionerror.runtime.retention.purge_expired_sessions`: one bulk DELETE.
 
@@ -91,7 +102,8 @@ async def purge_expired_sessions_async(
     db = require_async_session(
         db, "purge_expired_sessions_async()", sync_api="purge_expired_sessions(db)"
     )
-    statement, cutoff = purge_statement(session_model, older_than_days=older_than_days, now=now)
+    parents = session_model_or_reference(session_model)
+    statement, cutoff = purge_statement(parents, older_than_days=older_than_days, now=now)
     result = await db.execute(statement)
     # Unlike the sync purge, nothing is expired: an AsyncSession cannot lazy-load an expired
     # attribute (MissingGreenlet). Re-query what you need; deleted rows are gone from the database.

@@ -11,22 +11,30 @@ from typing import Any, Unpack
 
 from sqlalchemy.orm import Session
 
-from sessionerror.models import SessionError
 from sessionerror.models.queries import ErrorFields, build_error
 from sessionerror.models.session_guard import require_sync_session
 from sessionerror.runtime.faults import classify_storage_fault, mapped_storage_faults
+from sessionerror.runtime.model_choice import resolve_error_model
 
 __all__ = ["SessionErrorRepository", "classify_storage_fault"]
 
 
 class SessionErrorRepository:
-    """Records SessionErrors in the caller's session; never commits on its own."""
+    """Records SessionErrors in the caller's session; never commits on its own.
 
-    def __init__(self, db: Session, *, model: type[Any] = SessionError) -> None:
+    ``model=`` is the mapped ``session_errors`` class to write (your ``SessionErrorMixin``
+    model). Without it: the one such model of the schema the session holds objects of, else the
+    one mapped in the process, else the kit's reference ``SessionError``; when that cannot be
+    told (several are mapped) a TypeError asks for ``model=``
+    (:mod:`sessionerror.runtime.model_choice`).
+    """
+
+    def __init__(self, db: Session, *, model: type[Any] | None = None) -> None:
         self.db = require_sync_session(
             db, "SessionErrorRepository()", async_api="AsyncSessionErrorRepository(db)"
         )
-        self.model = model
+        #: The model class written and queried.
+        self.model = resolve_error_model(self.db, model, "SessionErrorRepository")
 
     def record(self, **fields: Unpack[ErrorFields]) -> Any:
         """Validate, add and flush one error; return it.

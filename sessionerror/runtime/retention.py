@@ -7,12 +7,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sessionerror.models import WorkflowSession
 from sessionerror.models.audit import get_logger
 from sessionerror.models.queries import purge_statement
 from sessionerror.models.session_guard import require_sync_session
 
-__all__ = ["DEFAULT_RETENTION_DAYS", "log_purged", "purge_expired_sessions"]
+__all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "log_purged",
+    "purge_expired_sessions",
+    "session_model_or_reference",
+]
 
 DEFAULT_RETENTION_DAYS = 7
 
@@ -22,19 +26,21 @@ def purge_expired_sessions(
     *,
     older_than_days: float = DEFAULT_RETENTION_DAYS,
     now: datetime | None = None,
-    session_model: Any = WorkflowSession,
+    session_model: Any = None,
 ) -> int:
     """Delete sessions created more than ``older_than_days`` ago; return how many went.
 
     One bulk DELETE inside the caller's transaction (nothing is committed here): the database's
     ON DELETE CASCADE removes their errors, files and tickets. Errors of live sessions stay,
-    whatever happened to their files and tickets.
+    whatever happened to their files and tickets. ``session_model`` is your parent model
+    (default: the reference ``WorkflowSession``).
     """
     # -- shared with purge_expired_sessions_async (sessionerror.runtime.async_repository) --
     db = require_sync_session(
         db, "purge_expired_sessions()", async_api="await purge_expired_sessions_async(db)"
     )
-    statement, cutoff = purge_statement(session_model, older_than_days=older_than_days, now=now)
+    parents = session_model_or_reference(session_model)
+    statement, cutoff = purge_statement(parents, older_than_days=older_than_days, now=now)
     result = db.execute(statement)
     db.expire_all()  # loaded children may have been removed by the database
     return log_purged(result, cutoff)
@@ -45,3 +51,16 @@ def log_purged(result: Any, cutoff: datetime) -> int:
     count = int(getattr(result, "rowcount", 0) or 0)
     get_logger().info("Retention cleanup removed %d session(s) created before %s", count, cutoff)
     return count
+
+
+def session_model_or_reference(session_model: Any) -> Any:
+    """``session_model``, or the reference ``WorkflowSession`` when None.
+
+    Imported only then: importing the runtime must not map the kit's reference models into a
+    team's process (the repositories pick the one mapped ``session_errors`` model).
+    """
+    if session_model is not None:
+        return session_model
+    from sessionerror.models import WorkflowSession  # registers SessionError with it
+
+    return WorkflowSession

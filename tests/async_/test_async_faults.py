@@ -34,7 +34,9 @@ async def unavailable_on(url: str | URL, record: dict[str, Any]) -> StorageUnava
     try:
         async with AsyncSession(engine) as db:
             with pytest.raises(StorageUnavailableError) as caught:
-                await AsyncSessionErrorRepository(db).record(session_id=uuid.uuid4(), **record)
+                await AsyncSessionErrorRepository(db, model=SessionError).record(
+                    session_id=uuid.uuid4(), **record
+                )
     finally:
         await engine.dispose()
     return caught.value

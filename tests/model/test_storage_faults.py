@@ -140,7 +140,9 @@ def test_refused_connection_is_unavailable(timeout_record: dict[str, Any]) -> No
     )
     try:
         with Session(engine) as db, pytest.raises(StorageUnavailableError) as info:
-            SessionErrorRepository(db).record(session_id=uuid.uuid4(), **timeout_record)
+            SessionErrorRepository(db, model=SessionError).record(
+                session_id=uuid.uuid4(), **timeout_record
+            )
     finally:
         engine.dispose()
     assert info.value.category is ErrorCategory.ADMIN_REQUIRED
@@ -169,7 +171,9 @@ def test_sqlite_database_is_locked_is_temporary(
             with Session(engine) as db:
                 db.execute(text("PRAGMA busy_timeout = 100"))
                 with pytest.raises(StorageTimeoutError) as info:
-                    SessionErrorRepository(db).record(session_id=session_id, **timeout_record)
+                    SessionErrorRepository(db, model=SessionError).record(
+                        session_id=session_id, **timeout_record
+                    )
                 assert info.value.category is ErrorCategory.TEMPORARY
                 assert "database is locked" in str(info.value)
                 db.rollback()
