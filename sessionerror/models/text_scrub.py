@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import re
 
+from sessionerror.models.markup_rules import redact_markup
 from sessionerror.models.secret_keys import HEADER_NAME, REDACTED, SECRET_KEY_STEMS, is_secret_key
+from sessionerror.models.token_rules import redact_tokens
+from sessionerror.models.url_rules import redact_url_credentials
+from sessionerror.models.value_spans import LineEnds, quoted_value_end
 from sessionerror.urls import mask_url_password
 
 __all__ = ["redact_text"]
@@ -38,7 +42,11 @@ _B64URL_RUN = re.compile(r"[A-Za-z0-9_\-]*+")
 # turn that off), run on the lower-cased text: the word, the rest of the key, the separator.
 # Every repeat is bounded, so each candidate costs a bounded number of steps.
 _ASSIGNMENT_REST = r"[a-z0-9_.\-]{0,48}(?:\\?[\"'])?[ \t]{0,8}[:=]"
-_ASSIGNMENT_PATTERNS = tuple(re.compile(stem + _ASSIGNMENT_REST) for stem in SECRET_KEY_STEMS)
+# A quoted secret name followed by a quoted value: ("X-Api-Key", "abc") / ['Cookie', 'a=b'].
+_PAIR_REST = r"[a-z0-9_.\-]{0,48}\\?[\"'][ \t]{0,8},[ \t]{0,8}(?=\\?[\"'])"
+_ASSIGNMENT_PATTERNS = tuple(
+    re.compile(stem + f"(?:{_ASSIGNMENT_REST}|{_PAIR_REST})") for stem in SECRET_KEY_STEMS
+)
 _KEY_INDEX = SECRET_KEY_STEMS.index("key")
 # "value" of a header-list entry: decided by the name just before it.
 _VALUE_KEY = re.compile(r"value(?:\\?[\"'])?[ \t]{0,8}[:=]")
@@ -47,6 +55,8 @@ _ALL_ASSIGNMENT_PATTERNS = (
     ("value", _VALUE_KEY),
 )
 _VALUE_INDEX = len(_ASSIGNMENT_PATTERNS)
+#: Keys of a header-list entry's value besides "value": {"header_name": …, "header_value": …}.
+_VALUE_KEYS = frozenset({"value", "headervalue", "fieldvalue", "paramvalue", "httpvalue"})
 _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
 # Labels of the name in a header-list entry: {"name"|"key"|"header"|"field": ..., "value": ...}.
@@ -55,6 +65,7 @@ _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 _PEM_BEGIN = "-----BEGIN "
 _PEM_END = "-----END "
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _PEM_LABEL = re.compile(r"[A-Z0-9 ]{0,40}+-----")
 
 
@@ -146,8 +157,15 @@ def _key_before(text: str, stem_start: int) -> int:
     return start
 
 
-def _value_span(text: str, start: int) -> tuple[int, int] | None:
-    """(start, end) of the value that begins at ``start`` (after ``key:`` / ``key=``)."""
+def _value_span(
+    text: str, start: int, lines: LineEnds, whole_line: bool = False
+) -> tuple[int, int] | None:
+    """(start, end) of the value that begins at ``start`` (after ``key:`` / ``key=``).
+
+    A quoted value ends at its closing quote (escaped quotes inside do not close it) or at the
+    end of the line; ``whole_line``: an unquoted value runs to the end of the line (a
+    ``Cookie:`` header holds many ``name=value;`` pairs).
+    """
     spaces = _SPACES.match(text, start)
     start = spaces.end() if spaces else start
     if text.startswith((REDACTED, _MASK), start):
@@ -159,13 +177,15 @@ def _value_span(text: str, start: int) -> tuple[int, int] | None:
         quote = text[start]
     if quote:
         value_start = start + len(quote)
-        line_end = text.find("\n", value_start)
-        line_end = len(text) if line_end < 0 else line_end
-        close = text.find(quote, value_start, line_end)
-        end = line_end if close < 0 else close
-        if text.startswith((REDACTED, _MASK), value_start) or end == value_start:
+        end = quoted_value_end(text, value_start, quote, lines.after(value_start))
+        if text.startswith((REDACTED, _MASK), value_start) or end <= value_start:
             return None
         return value_start, end
+    if whole_line:
+        end = lines.after(start)
+        if end > start and text[end - 1] == "\r":
+            end -= 1
+        return (start, end) if end > start else None
     word = _UNQUOTED_VALUE.match(text, start)
     end = word.end() if word else start
     if end == start:
@@ -229,21 +249,29 @@ def _redact_assignments(text: str, lowered: str) -> str:
     out: list[str] = []
     done = 0
     memo: dict[str, bool] = {}
+    lines = LineEnds(text)
     for stem_start, separator_end, index in candidates:
         if stem_start < done:
             continue
         inside_name = stem_start > 0 and text[stem_start - 1] in _KEY_CHARS
+        key_start = _key_before(text, stem_start) if inside_name else stem_start
+        key = ""
         if index == _VALUE_INDEX:
-            if inside_name or not _pair_name_is_secret(text, lowered, stem_start, memo):
+            name = _SEPARATORS.sub("", lowered[key_start:stem_start]) + "value"
+            if name not in _VALUE_KEYS:
+                continue
+            if not _pair_name_is_secret(text, lowered, key_start, memo):
                 continue
         elif index == _KEY_INDEX and not inside_name:
             continue  # a name starting with "key" is secret only through another secret word
         else:
-            key_start = _key_before(text, stem_start) if inside_name else stem_start
-            key = text[key_start:separator_end].rstrip(":= \t\"'\\")
+            key = text[key_start:separator_end].rstrip(":=, \t\"'\\")
             if not _memo_secret(key, memo):  # a bare "key" is not secret
                 continue
-        span = _value_span(text, separator_end)
+            pair = text[stem_start:separator_end].rstrip(" \t").endswith(",")
+            if pair and not _is_quoted_pair(text, key_start, separator_end, key, memo):
+                continue
+        span = _value_span(text, separator_end, lines, whole_line="cookie" in key.lower())
         if span is None:
             continue
         out.append(text[done : span[0]])
@@ -253,6 +281,24 @@ def _redact_assignments(text: str, lowered: str) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def _is_quoted_pair(
+    text: str, key_start: int, value_start: int, key: str, memo: dict[str, bool]
+) -> bool:
+    """``("X-Api-Key", "abc")``: the name is a quoted header name, the value not another one
+    (``["Authorization", "Cookie"]`` is a list of names)."""
+    if not key_start or text[key_start - 1] not in "\"'" or HEADER_NAME.fullmatch(key) is None:
+        return False
+    quote = text[value_start : value_start + 2]
+    quote = quote if quote.startswith("\\") else quote[:1]
+    close = text.find(quote, value_start + len(quote), value_start + len(quote) + 65)
+    if close < 0:
+        return True
+    if text[close + len(quote) : close + len(quote) + 8].lstrip(" \t").startswith(":"):
+        return False  # {"X-Api-Key", "value": ...}: the next string is a key
+    following = text[value_start + len(quote) : close]
+    return not (following and HEADER_NAME.fullmatch(following) and _memo_secret(following, memo))
 
 
 def _lower(text: str) -> str:
@@ -272,13 +318,17 @@ def redact_text(text: str) -> str:
     """
     if _PEM_BEGIN in text:
         text = _redact_pem(text)
-    text = mask_url_password(text)
+    text = redact_url_credentials(mask_url_password(text))
     if "eyJ" in text:
         text = _redact_jwts(text)
     lowered = _lower(text)
+    for rule in (redact_tokens, redact_markup):
+        scrubbed = rule(text, lowered)
+        if scrubbed is not text:
+            text, lowered = scrubbed, _lower(scrubbed)
     scrubbed = _redact_auth_schemes(text, lowered)  # each pass checks its own words first
     if scrubbed is not text:
         text, lowered = scrubbed, _lower(scrubbed)
-    if "=" in text or ":" in text:
+    if "=" in text or ":" in text or "," in text:
         text = _redact_assignments(text, lowered)
     return text
