@@ -63,7 +63,7 @@ def _fragments(secret: str) -> dict[str, str]:
             elif run and j < len(cuts):  # "ab@host": mask "ab@" as "***@"
                 runs[run + cuts[j]] = _MASK + cuts[j]
     for run in list(runs):  # as repr() and JSON show them (a quote or backslash escaped)
-        for shown in (repr(run)[1:-1], json.dumps(run)[1:-1]):
+        for shown in (repr(run)[1:-1], json.dumps(run)[1:-1], run.replace("'", "\\'")):
             runs.setdefault(shown, runs[run])
     return {text: mask for text, mask in runs.items() if len(text) >= _MIN_LITERAL - 1}
 
