@@ -3,7 +3,8 @@
 Run it: ``APP_DATABASE_URL=postgresql+asyncpg://user@host/db uvicorn app:app`` (default: a
 SQLite file ``app.db`` through aiosqlite; the schema must exist, e.g. ``sessionerror check``'s
 reference schema or your migrations). The tests in ``test_app.py`` override :func:`get_db` with
-the ``sessionerror_async_db`` fixture, so they need no server and leave no rows behind.
+a session per request on the test's rolled-back connection (``conftest.py``), so they need no
+server and leave no rows behind.
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from sessionerror import AsyncSessionErrorRepository, ErrorDataValidationError, StorageError
+from sessionerror import (
+    AsyncSessionErrorRepository,
+    ErrorDataValidationError,
+    SessionError,
+    StorageError,
+    UploadedFile,
+)
 
 
 @asynccontextmanager
@@ -60,7 +68,7 @@ class ErrorIn(BaseModel):
 @app.post("/sessions/{session_id}/errors", status_code=201)
 async def record_error(session_id: uuid.UUID, body: ErrorIn, db: DB) -> dict[str, Any]:
     """Record one error (validated, secrets redacted) and commit it."""
-    repository = AsyncSessionErrorRepository(db)
+    repository = AsyncSessionErrorRepository(db, model=SessionError)
     try:
         error = await repository.record(
             session_id=session_id,
@@ -83,8 +91,33 @@ async def record_error(session_id: uuid.UUID, body: ErrorIn, db: DB) -> dict[str
 @app.get("/sessions/{session_id}/blocking")
 async def blocking(session_id: uuid.UUID, db: DB) -> dict[str, Any]:
     """Does this session have a blocking error? (one EXISTS query)"""
-    repository = AsyncSessionErrorRepository(db)
+    repository = AsyncSessionErrorRepository(db, model=SessionError)
     return {
         "session_id": str(session_id),
         "has_blocking_errors": await repository.has_blocking_errors(session_id),
     }
+
+
+@app.get("/sessions/{session_id}/errors")
+async def list_errors(session_id: uuid.UUID, db: DB) -> list[dict[str, Any]]:
+    """The session's errors, oldest first, with the file each one concerns (if it still exists)."""
+    errors = await db.scalars(
+        select(SessionError)
+        .where(SessionError.session_id == session_id)
+        .order_by(SessionError.created_at, SessionError.id)
+    )
+    return [
+        {**error.to_user_dict(), "related_file_id": _text(error.related_file_id)}
+        for error in errors
+    ]
+
+
+@app.delete("/files/{file_id}", status_code=204)
+async def delete_file(file_id: uuid.UUID, db: DB) -> None:
+    """Delete an uploaded file; the database sets its errors' ``related_file_id`` to NULL."""
+    await db.execute(delete(UploadedFile).where(UploadedFile.id == file_id))
+    await db.commit()
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)

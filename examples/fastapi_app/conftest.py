@@ -1,4 +1,4 @@
-"""Tests of the example app: every request runs in the test's rolled-back AsyncSession."""
+"""The whole recipe: each request gets its own AsyncSession on the test's rolled-back connection."""
 
 from __future__ import annotations
 
@@ -9,15 +9,23 @@ import pytest
 import pytest_asyncio
 from app import app, get_db
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @pytest.fixture
-def test_app(sessionerror_async_db: AsyncSession) -> Iterator[FastAPI]:
-    """The app with ``get_db`` answering the test's ``sessionerror_async_db``."""
+def test_app(
+    sessionerror_async_sessionmaker: async_sessionmaker[AsyncSession],
+) -> Iterator[FastAPI]:
+    """The app with ``get_db`` opening a fresh session per request on the test's connection.
+
+    A fresh identity map per request reads what the database holds (ON DELETE SET NULL and
+    CASCADE included); its ``commit()`` releases a SAVEPOINT; the test's outer transaction
+    rolls everything back. Sharing ``sessionerror_async_db`` itself would serve stale rows.
+    """
 
     async def test_db() -> AsyncIterator[AsyncSession]:
-        yield sessionerror_async_db
+        async with sessionerror_async_sessionmaker() as db:
+            yield db
 
     app.dependency_overrides[get_db] = test_db
     yield app

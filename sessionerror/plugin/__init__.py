@@ -16,6 +16,7 @@ pytest_plugins = [
     "sessionerror.plugin.fixtures",
     "sessionerror.plugin.factory_fixtures",
     "sessionerror.plugin.async_fixtures",  # issue 10: async engine/connection/session
+    "sessionerror.plugin.async_request_fixtures",  # a session per request of an async app
     # migrations (issue 11): build once per run, copy per worker; the migration checks
     "sessionerror.plugin.schema_build",
     "sessionerror.plugin.migration_checks",
