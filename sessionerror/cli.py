@@ -1,4 +1,4 @@
-"""The ``sessionerror`` console script: ``check``, ``export`` and ``summary``.
+"""The ``sessionerror`` console script: check, export, summary, example and build-image.
 
 Imports stay light at module level: SQLAlchemy, the drivers and sqlite-utils are loaded only
 when a command runs.
@@ -148,7 +148,42 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument(
         "--top", type=_whole_number(0), default=10, metavar="N", help="rows per top list"
     )
+    _add_wheel_commands(commands)
     return parser
+
+
+def _add_wheel_commands(commands: Any) -> None:
+    """``example`` and ``build-image``: what an installed wheel runs instead of repo files."""
+    example = commands.add_parser(
+        "example",
+        help="run an example scenario (sessionerror example --list names them)",
+        description="Run one example scenario: it prints what it checked and saw. Default: a "
+        "temporary SQLite file; the schema is created if missing and everything is rolled back.",
+        epilog="Exit codes: 0 the database behaves; 1 it does not; 2 the scenario cannot run; "
+        "130/143 interrupted.",
+    )
+    example.add_argument("name", nargs="?", metavar="NAME", help="the scenario to run")
+    example.add_argument("--list", action="store_true", help="name the example scenarios")
+    example.add_argument(
+        "--db", metavar="URL", help="SQLite or PostgreSQL URL (default: a temporary SQLite file)"
+    )
+    # For demonstrations and tests: a SQLite engine without PRAGMA foreign_keys=ON.
+    example.add_argument("--sqlite-foreign-keys-off", action="store_true", help=argparse.SUPPRESS)
+    image = commands.add_parser(
+        "build-image",
+        help="build the local PostgreSQL 15 image of the container tier (needs Docker)",
+        description="Build the local PostgreSQL 15 test image from Debian packages (no image "
+        "registry needed) with the builder shipped in the package. Needs root, debootstrap and a "
+        "running Docker engine; an image already built from the same entrypoint is reused.",
+        epilog="Exit codes: 0 built or reused; 2 no Docker engine, bad --tag or the build failed.",
+    )
+    image.add_argument(
+        "--tag",
+        metavar="IMAGE",
+        default="sessionerror/postgres:15-local",
+        help="image to build (default sessionerror/postgres:15-local)",
+    )
+    image.add_argument("--force", action="store_true", help="rebuild even if the image exists")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -177,6 +212,36 @@ def _export(args: argparse.Namespace) -> int:
         f"exported {counts['sessions']} sessions and {counts['session_errors']} errors "
         f"to {args.to} (full-text search on user_message)"
     )
+    return EXIT_OK
+
+
+def _example(args: argparse.Namespace) -> int:
+    from sessionerror.scenarios.registry import EXAMPLES, describe_examples, run_example
+
+    if args.list:
+        for name, what in describe_examples():
+            print(f"{name:<15} {what}")
+        print("Run one: sessionerror example NAME [--db URL]")
+        return EXIT_OK
+    if args.name is None:
+        raise UsageError(
+            f"example: name one of {', '.join(EXAMPLES)}. Fix: sessionerror example NAME "
+            "(sessionerror example --list describes them)"
+        )
+    result = run_example(args.name, args.db, sqlite_foreign_keys=not args.sqlite_foreign_keys_off)
+    print(result.report())
+    return EXIT_OK if result.ok else EXIT_VIOLATED
+
+
+def _build_image(args: argparse.Namespace) -> int:
+    from sessionerror.testdb.postgres.image import build_image
+
+    status = build_image(args.tag, force=args.force)
+    if status != 0:
+        raise UsageError(
+            f"build-image: the build script stopped with exit status {status} (its last lines "
+            "are above). Fix: act on them, then run sessionerror build-image again"
+        )
     return EXIT_OK
 
 
@@ -214,7 +279,13 @@ def interrupt_on_signals() -> Iterator[None]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    handlers = {"check": _check, "export": _export, "summary": _summary}
+    handlers = {
+        "check": _check,
+        "export": _export,
+        "summary": _summary,
+        "example": _example,
+        "build-image": _build_image,
+    }
     return handlers[args.command](args)
 
 

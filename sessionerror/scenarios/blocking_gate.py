@@ -119,3 +119,13 @@ def run_blocking_gate(bind: Engine | Connection) -> ScenarioResult:
             "; ".join(record.getMessage() for record in audit) or "no AUDIT records",
         )
     return result
+
+
+if __name__ == "__main__":
+    # `python -m sessionerror.scenarios.NAME [--db URL]` runs `sessionerror example NAME` as a
+    # new program, not an import (the command line imports this module).
+    import os
+    import sys
+
+    command = [sys.executable, "-m", "sessionerror", "example", "blocking_gate", *sys.argv[1:]]
+    os.execv(sys.executable, command)

@@ -57,3 +57,13 @@ def run_cascade(bind: Engine | Connection) -> ScenarioResult:
         other = count_rows(db, SessionError, "session_id", [kept.id])
         result.check(other == 1, "the other session's error stays", plural(other, "error"))
     return result
+
+
+if __name__ == "__main__":
+    # `python -m sessionerror.scenarios.NAME [--db URL]` runs `sessionerror example NAME` as a
+    # new program, not an import (the command line imports this module).
+    import os
+    import sys
+
+    command = [sys.executable, "-m", "sessionerror", "example", "cascade", *sys.argv[1:]]
+    os.execv(sys.executable, command)

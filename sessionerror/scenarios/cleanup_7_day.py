@@ -65,3 +65,13 @@ def run_cleanup_7_day(bind: Engine | Connection) -> ScenarioResult:
         recent_errors = count_rows(db, SessionError, "session_id", recent)
         result.check(recent_errors == 4, "their errors stay", f"{recent_errors} of 4")
     return result
+
+
+if __name__ == "__main__":
+    # `python -m sessionerror.scenarios.NAME [--db URL]` runs `sessionerror example NAME` as a
+    # new program, not an import (the command line imports this module).
+    import os
+    import sys
+
+    command = [sys.executable, "-m", "sessionerror", "example", "cleanup_7_day", *sys.argv[1:]]
+    os.execv(sys.executable, command)

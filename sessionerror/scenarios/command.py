@@ -22,21 +22,14 @@ from sessionerror.cli import (
 )
 from sessionerror.connect import connect_url
 from sessionerror.errors import DatabaseUnavailableError, UsageError
-from sessionerror.scenarios.blocking_gate import run_blocking_gate
-from sessionerror.scenarios.cascade import run_cascade
-from sessionerror.scenarios.cleanup_7_day import run_cleanup_7_day
 from sessionerror.scenarios.common import ScenarioResult, engine_from_url
-from sessionerror.scenarios.set_null import run_set_null
+from sessionerror.scenarios.registry import EXAMPLES
 
 __all__ = ["SCENARIOS", "main"]
 
 
-SCENARIOS: dict[str, Callable[[Engine | Connection], ScenarioResult]] = {
-    "cascade": run_cascade,
-    "set_null": run_set_null,
-    "blocking_gate": run_blocking_gate,
-    "cleanup_7_day": run_cleanup_7_day,
-}
+#: The scenarios by name (the same as ``sessionerror example``'s).
+SCENARIOS: dict[str, Callable[[Engine | Connection], ScenarioResult]] = EXAMPLES
 
 
 def main(name: str, argv: Sequence[str] | None = None) -> int:

@@ -82,3 +82,13 @@ def _delete_linked(
     if after is not None:
         result.check(after[link] is None, f"{link} is NULL", repr(after[link]), hint)
     return after
+
+
+if __name__ == "__main__":
+    # `python -m sessionerror.scenarios.NAME [--db URL]` runs `sessionerror example NAME` as a
+    # new program, not an import (the command line imports this module).
+    import os
+    import sys
+
+    command = [sys.executable, "-m", "sessionerror", "example", "set_null", *sys.argv[1:]]
+    os.execv(sys.executable, command)
