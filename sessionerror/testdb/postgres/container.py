@@ -1,7 +1,7 @@
 """The container tier: PostgreSQL in a Docker container started through testcontainers.
 
 :func:`start_postgres_container` starts one container from a PostgreSQL image (the official
-``postgres`` images or the local one ``docker/build-postgres-image.sh`` builds), waits until
+``postgres`` images or the local one ``sessionerror build-image`` builds), waits until
 ``psql`` answers inside it, and connects from the host through ``127.0.0.1`` and the published
 port only: the port is published on loopback, and testcontainers' own host guess (the bridge
 gateway when the tests themselves run in a container) is never used.
@@ -39,10 +39,10 @@ __all__ = [
     "start_postgres_container",
 ]
 
-#: The image ``docker/build-postgres-image.sh`` builds from Debian packages (no registry needed).
+#: The image ``sessionerror build-image`` builds from Debian packages (no registry needed).
 LOCAL_IMAGE = "sessionerror/postgres:15-local"
-#: The command that builds :data:`LOCAL_IMAGE`, from the repository root.
-BUILD_COMMAND = "bash docker/build-postgres-image.sh"
+#: The command that builds :data:`LOCAL_IMAGE` (its script ships in the package).
+BUILD_COMMAND = "sessionerror build-image"
 
 _CONTAINER_PORT = 5432
 _LOOPBACK = "127.0.0.1"
@@ -148,7 +148,7 @@ def _check_local_engine() -> None:
 
 def _image_hint(image: str) -> str:
     if image == LOCAL_IMAGE:
-        return f"build it with `{BUILD_COMMAND}` (from the sessionerror repository)"
+        return f"build it with `{BUILD_COMMAND}`"
     return (
         f"build the local image with `{BUILD_COMMAND}` and pass --sessionerror-container-image "
         f"{LOCAL_IMAGE}, or `docker pull {image}` where a registry is reachable"
