@@ -104,7 +104,7 @@ def test_plugin_option_error_hides_every_piece(
     for name in list(os.environ):
         if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
             monkeypatch.delenv(name)
-    pytester.makepyfile("def test_nothing():\n    pass\n")
+    pytester.makepyfile("def test_database(sessionerror_db):\n    pass\n")
     result = pytester.runpytest_subprocess(
         "-p", "no:xdist", "-p", "no:randomly", "--sessionerror-backend", "postgresql",
         "--sessionerror-postgres-url", AT_URL,
