@@ -62,14 +62,29 @@ def describe_difference(difference: Any) -> str:
 
 
 def metadata_drift(connection: Connection, metadata: MetaData) -> list[str]:
-    """Every difference between ``metadata`` and the schema behind ``connection``."""
+    """Every difference between ``metadata`` and the schema behind ``connection``.
+
+    Alembic's ``compare_metadata``, plus what it does not compare: CHECK constraints (name and
+    normalised expression) and, on PostgreSQL, enum type names and labels.
+    """
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
+
+    from sessionerror.check.drift import schema_object_drift
 
     context = MigrationContext.configure(
         connection, opts={"compare_type": True, "compare_server_default": False}
     )
-    return [describe_difference(item) for item in compare_metadata(context, metadata)]
+    differences = compare_metadata(context, metadata)
+    retyped = frozenset(
+        (str(item[2]), str(item[3]))
+        for entry in differences
+        if isinstance(entry, list)
+        for item in entry
+        if item[0] == "modify_type"
+    )
+    lines = [describe_difference(item) for item in differences]
+    return lines + schema_object_drift(connection, metadata, retyped)
 
 
 def assert_no_drift(bind: Engine | Connection, metadata: MetaData) -> None:

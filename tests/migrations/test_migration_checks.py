@@ -75,6 +75,40 @@ def test_drift_check_lists_each_difference(
     )
 
 
+_DROP_CHECKS = """\
+    names = ('operation_stage_valid', 'recovery_actions_list', 'technical_details_object')
+    if op.get_bind().dialect.name == 'postgresql':
+        for name in names:
+            op.drop_constraint('ck_session_errors_' + name, 'session_errors', type_='check')
+    else:
+        with op.batch_alter_table('session_errors', recreate='always') as batch:
+            for name in names:
+                batch.drop_constraint('ck_session_errors_' + name, type_='check')"""
+
+
+def test_a_revision_without_the_contract_checks_fails_check_and_drift(
+    pytester: pytest.Pytester, project: AlembicProject, run_pytest: RunPytest, server_url: str
+) -> None:
+    # Alembic's compare_metadata compares no CHECK: the kit's check and drift check must.
+    project.add_revision("0004_drop_checks", "0003", _DROP_CHECKS, "    pass")
+    pytester.makepyfile(test_checks=CHECKS)
+    result = _run(run_pytest, server_url, "-k", "contract or drift")
+    result.assert_outcomes(failed=4)
+    for name in ("operation_stage_valid", "recovery_actions_list", "technical_details_object"):
+        result.stdout.fnmatch_lines(
+            [
+                f"*FAIL  schema.check.{name}*",
+                "*fix (DDL):*ALTER TABLE session_errors ADD CONSTRAINT "
+                f"ck_session_errors_{name} CHECK (*",
+            ]
+        )
+        result.stdout.fnmatch_lines(
+            [f"*- CHECK ck_session_errors_{name} on session_errors: models only (CHECK (*"]
+        )
+    result.stdout.fnmatch_lines(["*no CHECK constraint on operation_stage*'uploading'*"])
+    result.stdout.fnmatch_lines(["*rebuild the table with operation_stage*CHECK (*"])
+
+
 def test_round_trip_check_names_what_the_downgrade_left_behind(
     pytester: pytest.Pytester, project: AlembicProject, run_pytest: RunPytest, server_url: str
 ) -> None:
