@@ -14,9 +14,10 @@ from sessionerror.export import plain_value, require_columns
 from sessionerror.models.redaction import redact_text
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy import Select
+    from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["SUMMARY_NEEDS", "format_summary", "summarise"]
+__all__ = ["SUMMARY_NEEDS", "format_age", "format_summary", "summarise"]
 
 #: The table and columns the summary reads.
 SUMMARY_NEEDS: dict[str, tuple[str, ...]] = {
@@ -40,11 +41,34 @@ def _aware(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _count_groups(conn: Connection, groups: Select[Any]) -> int:
+    """How many rows ``groups`` (a SELECT DISTINCT) has."""
+    from sqlalchemy import func, select
+
+    return int(conn.execute(select(func.count()).select_from(groups.subquery())).scalar_one())
+
+
+def format_age(minutes: float | None) -> str:
+    """An age for people: ``45 min``, ``3.5 h`` (under two days) or ``12 d``."""
+    if minutes is None:
+        return "-"
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float):
+        raise TypeError(f"an age is a number of minutes, got {type(minutes).__name__}")
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
+    if hours < 48:
+        return f"{hours:.1f} h"
+    days = hours / 24
+    return f"{days:.1f} d" if days < 10 else f"{days:.0f} d"
+
+
 def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None) -> dict[str, Any]:
     """Error patterns of ``bind``: counts by stage x category x severity, top error codes,
     blocked sessions and the oldest blocking errors (with their age in minutes).
 
-    ``top`` (>= 0) bounds each list. Raises ExportError when the tables or columns are missing.
+    ``top`` (>= 0) bounds every list; ``pattern_count`` and ``error_code_count`` say how many
+    there are in all. Raises ExportError when the tables or columns are missing.
     """
     from sqlalchemy import String, cast, column, func, select, table
 
@@ -75,7 +99,14 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
             select(c.operation_stage, c.error_category, c.severity, n)
             .group_by(c.operation_stage, c.error_category, c.severity)
             .order_by(n.desc(), c.operation_stage, c.error_category, c.severity)
+            .limit(top)
         ).all()
+        pattern_count = _count_groups(
+            conn, select(c.operation_stage, c.error_category, c.severity).distinct()
+        )
+        code_count = _count_groups(
+            conn, select(c.error_code).where(c.error_code.is_not(None)).distinct()
+        )
         codes = conn.execute(
             select(c.error_code, n)
             .where(c.error_code.is_not(None))
@@ -123,6 +154,8 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
             }
             for s, cat, sev, k in patterns
         ],
+        "pattern_count": pattern_count,
+        "error_code_count": code_count,
         "top_error_codes": [{"error_code": shown(code), "count": int(k)} for code, k in codes],
         "blocked_sessions": {
             "count": blocked_count,
@@ -150,27 +183,39 @@ def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None)
     }
 
 
+def _more(shown: int, total: int) -> list[str]:
+    """The line saying how many rows a capped table leaves out, if any."""
+    hidden = total - shown
+    return [f"  ... and {hidden} more (a larger --top shows them)"] if hidden > 0 else []
+
+
 def format_summary(summary: dict[str, Any]) -> str:
-    """The text form of :func:`summarise`."""
+    """The text form of :func:`summarise`: every table capped by ``top``, ages in min/h/d."""
+    patterns = summary["by_stage_category_severity"]
     lines = [f"{summary['total_errors']} errors recorded", "", "By stage x category x severity:"]
-    for row in summary["by_stage_category_severity"]:
-        lines.append(
-            f"  {row['count']:>8}  {row['operation_stage']:<12} {row['error_category']:<15} "
-            f"{row['severity']}"
-        )
+    lines += [
+        f"  {row['count']:>8}  {row['operation_stage']:<12} {row['error_category']:<15} "
+        f"{row['severity']}"
+        for row in patterns
+    ]
+    lines += _more(len(patterns), summary.get("pattern_count", len(patterns)))
+    codes = summary["top_error_codes"]
     lines += ["", "Top error codes:"]
-    lines += [f"  {r['count']:>8}  {r['error_code']}" for r in summary["top_error_codes"]]
+    lines += [f"  {r['count']:>8}  {r['error_code']}" for r in codes]
+    lines += _more(len(codes), summary.get("error_code_count", len(codes)))
     blocked = summary["blocked_sessions"]
     lines += ["", f"Sessions currently blocked: {blocked['count']}"]
     lines += [
         f"  {s['session_id']}  {s['blocking_errors']} blocking, oldest "
-        f"{s['oldest_age_minutes']} min"
+        f"{format_age(s['oldest_age_minutes'])} ago"
         for s in blocked["sessions"]
     ]
+    lines += _more(len(blocked["sessions"]), blocked["count"])
+    oldest = summary["oldest_blocking_errors"]
     lines += ["", "Oldest blocking errors:"]
     lines += [
-        f"  {e['age_minutes']:>10} min  {e['operation_stage']:<12} {e['error_code'] or '-':<20} "
-        f"{e['user_message'][:60]}"
-        for e in summary["oldest_blocking_errors"]
+        f"  {format_age(e['age_minutes']):>8} ago  {e['operation_stage']:<12} "
+        f"{e['error_code'] or '-':<20} {e['user_message'][:60]}"
+        for e in oldest
     ]
     return "\n".join(lines)
