@@ -25,7 +25,7 @@ from factory.declarations import (
 from factory.faker import Faker as FakerValue
 
 from sessionerror.factories.base import SessionErrorKitFactory
-from sessionerror.factories.content import error_template
+from sessionerror.factories.content import error_template, pick_category, pick_stage
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 
@@ -137,6 +137,12 @@ def _linked(factory_class: type[SessionErrorKitFactory]) -> Any:
 class SessionErrorFactory(SessionErrorKitFactory):
     """A valid SessionError with its parent session, and content that fits its stage.
 
+    Without a trait or value, the stage and category vary from error to error (weighted like a
+    real workflow: :data:`~sessionerror.factories.content.STAGE_WEIGHTS`, ``CATEGORY_WEIGHTS``)
+    and so do the code, message, recovery steps and details; ``seed_factories`` makes them
+    reproducible. The severity stays ``warning`` unless asked for: an error that blocked its
+    session by chance would change what the code under test does.
+
     Traits: severities ``blocking`` / ``warning`` / ``info``; categories ``user_fixable`` /
     ``admin_required`` / ``temporary``; stages ``upload`` / ``processing`` / ``review`` /
     ``jira_export``; ``with_file`` / ``with_ticket`` link a file or ticket of the error's own
@@ -177,9 +183,9 @@ class SessionErrorFactory(SessionErrorKitFactory):
 
     session_id = None
     session = _parent_session()
-    error_category = ErrorCategory.USER_FIXABLE
+    error_category = LazyFunction(lambda: pick_category(factory_random.randgen))
     severity = ErrorSeverity.WARNING
-    operation_stage = OperationStage.UPLOAD.value
+    operation_stage = LazyFunction(lambda: pick_stage(factory_random.randgen).value)
     related_file = None
     related_ticket = None
     user_message = LazyAttribute(lambda o: o.template.message_for(o))

@@ -10,13 +10,23 @@ DSN password, a token in a URL), for the model to redact.
 from __future__ import annotations
 
 import base64
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sessionerror.models.enums import ErrorCategory, OperationStage
 
-__all__ = ["ERROR_TEMPLATES", "ErrorTemplate", "TemplateValues", "error_template"]
+__all__ = [
+    "CATEGORY_WEIGHTS",
+    "ERROR_TEMPLATES",
+    "STAGE_WEIGHTS",
+    "ErrorTemplate",
+    "TemplateValues",
+    "error_template",
+    "pick_category",
+    "pick_stage",
+]
 
 
 class TemplateValues(Protocol):
@@ -271,3 +281,30 @@ ERROR_TEMPLATES: dict[tuple[OperationStage, ErrorCategory], ErrorTemplate] = {
 def error_template(stage: OperationStage | str, category: ErrorCategory | str) -> ErrorTemplate:
     """The content template used for errors of ``stage`` and ``category``."""
     return ERROR_TEMPLATES[(OperationStage(stage), ErrorCategory(category))]
+
+
+#: How often a factory error without a stage trait comes from each stage (relative weights): most
+#: errors happen where users hand in data, fewer in review and at the Jira export.
+STAGE_WEIGHTS: dict[OperationStage, int] = {
+    OperationStage.UPLOAD: 4,
+    OperationStage.PROCESSING: 3,
+    OperationStage.REVIEW: 2,
+    OperationStage.JIRA_EXPORT: 2,
+}
+#: How often a factory error without a category trait is of each category: mostly fixable by
+#: the user, then passing outages, then what needs an administrator.
+CATEGORY_WEIGHTS: dict[ErrorCategory, int] = {
+    ErrorCategory.USER_FIXABLE: 5,
+    ErrorCategory.TEMPORARY: 3,
+    ErrorCategory.ADMIN_REQUIRED: 2,
+}
+
+
+def pick_stage(rng: random.Random) -> OperationStage:
+    """A stage drawn from ``rng`` with :data:`STAGE_WEIGHTS`."""
+    return rng.choices(tuple(STAGE_WEIGHTS), weights=tuple(STAGE_WEIGHTS.values()))[0]
+
+
+def pick_category(rng: random.Random) -> ErrorCategory:
+    """A category drawn from ``rng`` with :data:`CATEGORY_WEIGHTS`."""
+    return rng.choices(tuple(CATEGORY_WEIGHTS), weights=tuple(CATEGORY_WEIGHTS.values()))[0]

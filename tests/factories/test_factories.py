@@ -212,7 +212,10 @@ def test_factories_without_a_trait_equal_factories_with_it_off(sessionerror_db: 
     seed_factories(7)
     explicit = SessionErrorFactory.build(blocking=False, with_file=False, review=False)
     assert implicit.user_message == explicit.user_message
-    assert (implicit.severity, implicit.operation_stage) == (explicit.severity, "upload")
+    assert (implicit.severity, implicit.operation_stage) == (
+        explicit.severity,
+        explicit.operation_stage,
+    )
     assert implicit.related_file is None and explicit.related_file is None
 
 
