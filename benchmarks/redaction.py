@@ -3,11 +3,13 @@
     python benchmarks/redaction.py            # about 1-2 minutes
     python benchmarks/redaction.py --quick    # 1 kB-1 MB only, old one at 1 kB
 
-Prints MB/s of ``redact({"body": payload})`` on hex, base64, JSON-ish and prose payloads of
-1 kB, 100 kB, 1 MB and 10 MB, side by side with the implementation before issue 8 (quadratic:
-it runs in a child process killed after ``--old-timeout`` seconds, and only up to 1 MB), then the
-time to record one error holding a 1 MB value through ``SessionErrorRepository.record`` on an
-in-memory SQLite database.
+Prints MB/s of ``redact({"body": payload})`` on hex, base64, JSON-ish and prose payloads and on
+three secret-dense ones (issue 16: minified JSON holding a secret every ~75 characters on one
+line, log lines each holding a URL with a password, a JSON header list) of 1 kB, 100 kB, 1 MB
+and 10 MB, side by side with the implementation before issue 8 (quadratic: it runs in a child
+process killed after ``--old-timeout`` seconds, and only up to 1 MB); then linearity (the 4 MB
+time over the 1 MB time, 4 if linear) and the time to record one error holding a 1 MB and a
+4 MB value through ``SessionErrorRepository.record`` on an in-memory SQLite database.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 SIZES = {"1 kB": 1_000, "100 kB": 100_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
-KINDS = ("hex", "base64", "json", "prose")
+KINDS = ("hex", "base64", "json", "prose", "secret-json", "url-lines", "header-list")
 
 # -- payloads ---------------------------------------------------------------------------------
 
@@ -60,6 +62,53 @@ def payload(kind: str, size: int, seed: int = 8) -> str:
             items.append(text)
             length += len(text) + 2
         return ("[" + ", ".join(items) + "]")[:size]
+    if kind == "secret-json":  # one line (minified), a secret every ~75 characters
+        records = []
+        length = 0
+        while length < size:
+            number = rng.getrandbits(20)
+            record = {
+                "id": number,
+                "login": f"user{number}",
+                "email": f"user{number}@example.test",
+                "password": rng.randbytes(8).hex(),
+                "api_key": base64.b64encode(rng.randbytes(18)).decode(),
+                "role": rng.choice(["member", "admin"]),
+                "active": True,
+            }
+            text = json.dumps(record, separators=(",", ":"))
+            records.append(text)
+            length += len(text) + 1
+        return ("[" + ",".join(records) + "]")[:size]
+    if kind == "url-lines":  # a log line per failed connection, each URL with its password
+        lines = []
+        length = 0
+        while length < size:
+            scheme = rng.choice(["postgresql", "postgresql+psycopg2", "redis", "amqp"])
+            url = f"{scheme}://app:{rng.randbytes(6).hex()}@db{rng.randint(1, 9)}.internal:5432/app"
+            line = (
+                f"2026-12-03T05:17:58Z WARN pool {rng.randint(1, 9)}: cannot reach {url}: timeout"
+            )
+            lines.append(line)
+            length += len(line) + 1
+        return "\n".join(lines)[:size]
+    if kind == "header-list":  # requests' header lists, one line of JSON
+        requests = []
+        length = 0
+        while length < size:
+            headers = [
+                {"name": "Authorization", "value": f"Bearer {rng.randbytes(16).hex()}"},
+                {"name": "Accept", "value": "application/json"},
+                {"name": "X-Api-Key", "value": rng.randbytes(12).hex()},
+                {"name": "User-Agent", "value": "jira-client/2.1"},
+                {"name": "Cookie", "value": f"theme=dark; sessionid={rng.randbytes(8).hex()}"},
+            ]
+            text = json.dumps(
+                {"url": "https://jira.example.test/rest/api/2/issue", "headers": headers}
+            )
+            requests.append(text)
+            length += len(text) + 2
+        return ("[" + ", ".join(requests) + "]")[:size]
     if kind == "prose":
         words = []
         length = 0
@@ -209,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         print(*seconds_per_call(lambda: old_redact(body), budget=0.2, min_runs=1))
         return 0
 
-    from sessionerror.models.redaction import redact
+    from sessionerror.models.redaction import redact, redact_text
 
     sizes = {k: v for k, v in SIZES.items() if not args.quick or v <= 1_000_000}
     old_limit = 1_000 if args.quick else 1_000_000
@@ -235,13 +284,28 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(f"{_mb_per_s(size, cpu)} / {_mb_per_s(size, wall)} | {old_cell}")
         print(f"| {kind} | {' | '.join(cells)} |")
     print()
+    print("Linearity: redact_text CPU seconds at 1 MB and 4 MB (ratio 4 if linear; limit 5):")
+    print("| payload | 1 MB s | 4 MB s | MB/s at 4 MB | ratio |")
+    print("| --- | --: | --: | --: | --: |")
+    for kind in KINDS:
+        small, large = payload(kind, 1_000_000), payload(kind, 4_000_000)
+        cpu_small = seconds_per_call(lambda text=small: redact_text(text), budget=0.5)[0]
+        cpu_large = seconds_per_call(lambda text=large: redact_text(text), budget=1.0)[0]
+        print(
+            f"| {kind} | {cpu_small:.3f} | {cpu_large:.3f} | {_mb_per_s(4_000_000, cpu_large)} "
+            f"| {cpu_large / cpu_small:.1f} |"
+        )
+    print()
     print(
-        "SessionErrorRepository.record() of one error with a 1 MB technical_details value "
-        "(SQLite in memory, best of 3):"
+        "SessionErrorRepository.record() of one error with a 1 MB / 4 MB technical_details "
+        "value (SQLite in memory, best of 3):"
     )
     for kind in KINDS:
-        cpu, wall = record_seconds(kind, 1_000_000)
-        print(f"- {kind}: {cpu * 1000:,.0f} ms CPU, {wall * 1000:,.0f} ms wall")
+        timings = []
+        for size in (1_000_000, 4_000_000):
+            cpu, wall = record_seconds(kind, size)
+            timings.append(f"{cpu * 1000:,.0f} ms CPU / {wall * 1000:,.0f} ms wall")
+        print(f"- {kind}: 1 MB {timings[0]}; 4 MB {timings[1]}")
     return 0
 
 

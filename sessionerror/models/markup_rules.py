@@ -29,6 +29,11 @@ _DIGEST_PARAMS = re.compile(
     r"(?:[ \t]{0,8}+,[ \t]{0,8}+)?+){1,64}+"
 )
 _DIGEST = "digest"
+#: RFC 7616 parameter names: "Digest <one of these>=" starts credentials, not prose.
+_DIGEST_NAMES = frozenset(
+    {"username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce", "opaque"}
+    | {"algorithm", "userhash", "username*", "stale", "domain"}
+)
 
 
 class _Memo:
@@ -105,7 +110,8 @@ def _digest_spans(text: str, lowered: str) -> list[tuple[int, int]]:
             spaces += 1
         params = _DIGEST_PARAMS.match(text, spaces) if spaces > after else None
         standalone = pos == 0 or not text[pos - 1].isalnum()
-        if params is not None and standalone and "=" in params.group():
+        first_name = lowered[spaces : lowered.find("=", spaces)] if params is not None else ""
+        if params is not None and standalone and first_name in _DIGEST_NAMES:
             end = params.end()
             while end > spaces and text[end - 1] in ", \t":  # keep the separator after
                 end -= 1

@@ -1,8 +1,10 @@
 """Secret corpus: every secret form must be absent from the stored row and from the INFO line.
 
-Each case goes through the application's path (``SessionErrorRepository.record``) on both
-backends; the row is read back with raw SQL (every text column) and the INFO creation line is
-captured. Benign texts must come back exactly as they went in.
+The text cases and the readable texts come from ``secret_corpus.json`` (data, shared with the
+output-path tests). Each case goes through the application's path
+(``SessionErrorRepository.record``) on both backends; the row is read back with raw SQL (every
+text column) and the INFO creation line is captured. Benign texts must come back exactly as
+they went in.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,37 +30,13 @@ JWT = (
 PEM_BODY = "MIIEpAIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgwMbRvI0MBZhpF"
 PEM = f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----"
 
-#: (id, free text holding a secret, the secret substring that must never be stored or logged)
+#: The corpus of secret forms, as data (other tests read it too): {"secrets": [{"kind", "text",
+#: "secret"}...], "ordinary": [text that must come out unchanged...]}.
+CORPUS_PATH = Path(__file__).with_name("secret_corpus.json")
+CORPUS: dict[str, Any] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))
+#: (kind, free text holding a secret, the secret substring that must never be stored or logged)
 TEXT_CASES: list[tuple[str, str, str]] = [
-    ("bare_jwt", f"callback rejected {JWT}", "Xq3nVb7cT0kP9fWmA2sLdE5hRyU8iOzNgJ4vK1bCx6Q"),
-    ("jwt_payload", f"id_token was {JWT}", "eyJzdWIiOiJib2IiLCJleHAiOjE3MDAwMDAwMDB9"),
-    ("access_token_camel", "accessToken: at-7f3a9c1d", "at-7f3a9c1d"),
-    ("client_secret_camel", "clientSecret=cs-99a1b2c3", "cs-99a1b2c3"),
-    ("private_key_camel", "privateKey='pk-55c0d1e2'", "pk-55c0d1e2"),
-    ("refresh_token_camel", "refreshToken=rt-12ab34cd", "rt-12ab34cd"),
-    ("secret_access_key_camel", "secretAccessKey=sak-77ee88ff", "sak-77ee88ff"),
-    ("passphrase", "passphrase=correct-horse-battery", "correct-horse-battery"),
-    ("ssh_key", "ssh_key: AAAAB3NzaC1yc2EAAAADAQAB", "AAAAB3NzaC1yc2EAAAADAQAB"),
-    ("auth", "auth=au-31415926", "au-31415926"),
-    ("pass", "pass=pw-27182818", "pw-27182818"),
-    ("aws_env", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "wJalrXUtnFEMI"),
-    ("pgpassword_env", "PGPASSWORD=hunter2hunter2 psql -h db", "hunter2hunter2"),
-    ("db_password_yaml", "db_password: yamlpw-4321", "yamlpw-4321"),
-    ("pem_block", f"loaded key\n{PEM}\nthen failed", PEM_BODY),
-    ("amz_signature", "GET /b?X-Amz-Signature=fe5f80f77d5fa3be&X-Amz-Date=1", "fe5f80f77d5fa3be"),
-    ("header_list_text", '[{"name": "X-Api-Key", "value": "xak-42424242"}]', "xak-42424242"),
-    ("header_list_key_text", '[{"key": "X-Api-Key", "value": "xak-43434343"}]', "xak-43434343"),
-    ("url_slash_password", "postgresql://user:ab/cdslash@host/db down", "ab/cdslash"),
-    ("url_at_password", "postgresql://user:p@ssword9@host/db down", "p@ssword9"),
-    ("url_at_password_tail", "postgresql://user:p@ssword9@host/db down", "ssword9"),
-    ("url_no_scheme", "could not reach user:nsp4ss@host/db", "nsp4ss"),
-    ("url_typo_slashes", "postgresql//user:typ0pw@host/db failed", "typ0pw"),
-    ("url_typo_colon_slash", "postgresql:/user:typ1pw@host failed", "typ1pw"),
-    ("url_query_password", "postgresql://u@h/db?password=qpw-999: refused", "qpw-999"),
-    ("bearer", "Authorization: Bearer br-0a1b2c3d4e", "br-0a1b2c3d4e"),
-    ("basic", "sent Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
-    ("token_scheme", "header was Token tk9f8e7d6c5b", "tk9f8e7d6c5b"),
-    ("password_assignment", "password=s3cr3t-pw&user=bob", "s3cr3t-pw"),
+    (case["kind"], case["text"], case["secret"]) for case in CORPUS["secrets"]
 ]
 
 #: (id, technical_details holding a secret, the secret substring)
@@ -84,24 +63,26 @@ DETAIL_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("pair_list", {"headers": [["Cookie", "sid=ck-4455"]]}, "ck-4455"),
     ("nested_text", {"a": [{"b": {"trace": f"jwt={JWT}"}}]}, "Xq3nVb7cT0kP9fWmA2sLdE5h"),
     ("secret_in_key", {"postgresql://app:keypw-6677@db/app": "unreachable"}, "keypw-6677"),
+    ("header_tuple_3", {"headers": [["X-Api-Key", "t3-55667788", True]]}, "t3-55667788"),
+    (
+        "header_name_value",
+        {"headers": [{"header_name": "Authorization", "header_value": "hnv-12345678"}]},
+        "hnv-12345678",
+    ),
+    (
+        "token_as_url_user",
+        {"git": {"remote": "https://ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R@github.com/o/r"}},
+        "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R",
+    ),
+    (
+        "stripe_in_list",
+        {"attempts": [{"key": "sk_live_4eC39HqLyjWDarjtT1zd"}]},
+        "4eC39HqLyjWDarjtT1zd",
+    ),
 ]
 
 #: Text that must come back exactly as it went in.
-READABLE: list[str] = [
-    "password reset failed",
-    "Your password has expired; choose a new one",
-    "The token expired, sign in again",
-    "Jira rejected the token",
-    "tokenizer error in column B",
-    "Basic plan limits reached",
-    "Invalid API key format",
-    "Upload failed at row 3: missing header",
-    "Contact bob@example.test for access",
-    "Step 2: open Settings > Integrations",
-    "See https://example.test/docs?page=2#auth",
-    "Retry at 10:30",
-    "Ask an admin to rotate the secret",
-]
+READABLE: list[str] = CORPUS["ordinary"]
 
 
 def _record(
@@ -197,6 +178,25 @@ def test_detail_secret_is_never_stored(
     stored = _stored_row(sessionerror_db, error_id)
     assert "Jira export failed" in stored
     assert secret not in stored, stored
+
+
+def test_keys_scrubbed_alike_keep_both_values(sessionerror_db: Session) -> None:
+    """Two keys that scrub to the same text must not merge: the row keeps both values."""
+    details = {
+        "postgresql://app:kc-11112222@db/app": "first value",
+        "postgresql://app:kc-33334444@db/app": "second value",
+    }
+    error_id = _record(
+        sessionerror_db,
+        user_message="Jira export failed",
+        actions=["Retry"],
+        details=details,
+        error_code="JIRA_EXPORT",
+    )
+    stored_details = db_values(sessionerror_db, error_id)[2]
+    assert sorted(stored_details.values()) == ["first value", "second value"]
+    assert "kc-11112222" not in json.dumps(stored_details)
+    assert "kc-33334444" not in json.dumps(stored_details)
 
 
 @pytest.mark.parametrize("benign", READABLE)
