@@ -124,12 +124,13 @@ class ContractReport:
         return statements
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: database, dialect, checks and summary counts."""
+        """JSON-ready form: database, dialect, checks, summary counts and the fix script."""
         return {
             "database": self.database,
             "dialect": self.dialect,
             "checks": [r.to_dict() for r in self.results],
             "summary": self.counts(),
+            "fix_script": self.fix_script(),
         }
 
     def format(self) -> str:

@@ -150,6 +150,7 @@ def test_the_printed_fix_applied_verbatim_passes_and_writes_through_both_drivers
     assert found.get(schema, "NAMES") in category.found
     script = report.fix_script()
     assert all(f"  {statement};" in report.format() for statement in script)
+    assert report.to_dict()["fix_script"] == script
     retype = "ALTER TABLE session_errors ALTER COLUMN error_category TYPE error_category USING"
     assert any(statement.startswith(retype) for statement in script), script
     if schema == "varchar_no_checks":  # every missing CHECK is named, with its DDL
