@@ -20,6 +20,7 @@ pytest_plugins = [
     # migrations (issue 11): build once per run, copy per worker; the migration checks
     "sessionerror.plugin.schema_build",
     "sessionerror.plugin.migration_checks",
+    "sessionerror.plugin.usage_checks",  # issue 19: each configuration mistake is one line
 ]
 
 __all__ = [*_hooks, "pytest_plugins", "sessionerror_db_factory", "sessionerror_engine_factory"]

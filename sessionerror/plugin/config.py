@@ -7,6 +7,7 @@ then ini key, then the default.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 from collections.abc import Callable, Mapping
@@ -67,7 +68,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "postgres_url",
         "URL of a PostgreSQL server to use instead of starting one; the kit creates its own "
-        "databases there and drops them. Unreachable is an error, never a skip.",
+        "databases there and drops them. Unreachable is an error, never a skip. The app's "
+        "async URL (postgresql+asyncpg://) is accepted.",
     ),
     OptionSpec(
         "require_postgres",
@@ -157,16 +159,53 @@ def load_object(path: str, *, source: str) -> Any:
         raise ValueError(
             f"{source}={path!r} is not an import path: write it as package.module:attribute"
         )
+    problem: str | None = None
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"{source}={path!r}: cannot import {module_name!r} ({exc})") from None
+        problem = f"cannot import {module_name!r} ({exc})"
+    except Exception as exc:  # the module itself is broken: say so in one line, not a traceback
+        problem = f"importing {module_name!r} raised {type(exc).__name__}: {_first_line(exc)}"
+    if problem is not None:  # raised outside the except: no "during handling" chain
+        raise ValueError(f"{source}={path!r}: {problem}")
+    done: list[str] = []
     for part in attribute.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise ValueError(f"{source}={path!r}: {module_name!r} has no {attribute!r}") from None
+        if not hasattr(target, part):
+            owner = ".".join([module_name, *done])
+            close = difflib.get_close_matches(part, [n for n in dir(target) if n[:1] != "_"], 1)
+            hint = f"; did you mean {module_name}:{'.'.join([*done, close[0]])}?" if close else ""
+            raise ValueError(f"{source}={path!r}: {owner!r} has no attribute {part!r}{hint}")
+        target = getattr(target, part)
+        done.append(part)
     return target
+
+
+def _fix(name: str, what: str) -> str:
+    """``"set --sessionerror-<name> (ini ..., env ...) to <what>"``: every place it is set."""
+    option = next(option for option in OPTIONS if option.name == name)
+    return f"set {option.cli} (ini {option.ini}, env {option.env}) to {what}"
+
+
+def _load(path: str, name: str, fix: str) -> Any:
+    """:func:`load_object` for setting ``name``, the fix added when the import itself failed."""
+    try:
+        return load_object(path, source=f"sessionerror_{name}")
+    except ValueError as exc:
+        message = str(exc)
+    ends_with_fix = "did you mean" in message or "write it as" in message
+    raise ValueError(message if ends_with_fix else f"{message}; {fix}")
+
+
+def _kind(value: object) -> str:
+    """``"a str"``, ``"the class Base"``: what a setting pointed at, without its repr."""
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    return f"a {type(value).__name__}"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no message)"
 
 
 @dataclass(frozen=True)
@@ -196,14 +235,18 @@ class SessionErrorConfig:
         return "postgresql" in self.backends
 
     def load_metadata(self) -> MetaData:
-        """Import the configured MetaData."""
+        """Import the configured MetaData; ValueError says in one line what to set it to."""
         from sqlalchemy import MetaData
 
-        metadata = load_object(self.metadata_path, source="sessionerror_metadata")
+        path = self.metadata_path
+        fix = _fix("metadata", "your models' MetaData, e.g. myapp.models:Base.metadata")
+        metadata = _load(path, "metadata", fix)
         if not isinstance(metadata, MetaData):
+            inner = getattr(metadata, "metadata", None)
+            hint = f"did you mean {path}.metadata?" if isinstance(inner, MetaData) else fix
             raise ValueError(
-                f"sessionerror_metadata={self.metadata_path!r} is a {type(metadata).__name__}, "
-                "not a sqlalchemy MetaData; point it at e.g. myapp.models:Base.metadata"
+                f"sessionerror_metadata={path!r} is {_kind(metadata)}, not a sqlalchemy "
+                f"MetaData; {hint}"
             )
         return metadata
 
@@ -216,11 +259,12 @@ class SessionErrorConfig:
             return AlembicSetup(self.alembic_ini, self.alembic_target)
         if self.schema_setup_path is None:
             return None
-        setup = load_object(self.schema_setup_path, source="sessionerror_schema_setup")
+        fix = _fix("schema_setup", "a function taking a SQLAlchemy Connection")
+        setup = _load(self.schema_setup_path, "schema_setup", fix)
         if not callable(setup):
             raise ValueError(
-                f"sessionerror_schema_setup={self.schema_setup_path!r} is not callable; "
-                "point it at a function taking a SQLAlchemy Connection"
+                f"sessionerror_schema_setup={self.schema_setup_path!r} is {_kind(setup)}, "
+                f"not callable; {fix}"
             )
         return setup  # type: ignore[no-any-return]
 
@@ -240,8 +284,10 @@ class SessionErrorConfig:
 
         backend = str(values.get("backend") or "sqlite").strip().lower()
         if backend not in ("sqlite", "postgresql", "all"):
+            close = difflib.get_close_matches(backend, ("sqlite", "postgresql", "all"), 1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(
-                f"sessionerror_backend={backend!r} is unknown: use sqlite, postgresql or all"
+                f"sessionerror_backend={backend!r} is unknown{hint}: use sqlite, postgresql or all"
             )
         backends: tuple[Backend, ...] = (
             ("sqlite", "postgresql") if backend == "all" else (backend,)  # type: ignore[assignment]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
-from sessionerror.plugin.markers import marker_backends, marker_options, marker_options_key
+from sessionerror.plugin.markers import backend_params, marker_options, marker_options_key
 from sessionerror.plugin.state import PluginState, get_state, state_key
 
 __all__ = [
@@ -268,19 +268,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for marker in metafunc.definition.iter_markers("parametrize")
     ):
         return
-    backends = get_state(metafunc.config).config.backends
-    marker = metafunc.definition.get_closest_marker("sessionerror")
-    if marker is not None and marker.kwargs.get("backends") is not None:
-        try:
-            only = marker_backends(marker.kwargs["backends"]) or backends
-        except TypeError as exc:
-            raise pytest.UsageError(
-                f"Invalid @pytest.mark.sessionerror on {metafunc.definition.nodeid}: {exc}"
-            ) from None
-        backends = tuple(name for name in backends if name in only)
+    # A bad backends= is one line at the end of collection (plugin.usage_checks), not a
+    # traceback from inside this hook.
     metafunc.parametrize(
         "sessionerror_backend",
-        [pytest.param(name, id=name, marks=getattr(pytest.mark, name)) for name in backends],
+        backend_params(metafunc.definition, get_state(metafunc.config).config.backends),
         indirect=True,
         scope="session",
     )

@@ -213,8 +213,8 @@ def test_bad_metadata_path_names_the_problem(
 ) -> None:
     pytester.makepyfile(BACKEND_PROBE)
     result = run_pytest("--sessionerror-metadata", "nosuchmodule:Base.metadata")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # issue 19: once, before any test
+    result.stderr.fnmatch_lines(
         ["*sessionerror_metadata='nosuchmodule:Base.metadata'*cannot import*"]
     )
 
@@ -325,8 +325,8 @@ def test_backends_marker_argument_limits_a_test_to_some_backends(
         """
     )
     result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*backends must list 'sqlite' and/or 'postgresql'*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*backends must list 'sqlite' and/or 'postgresql'*"])
 
 
 OPTION_CASES = [

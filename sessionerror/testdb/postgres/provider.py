@@ -19,6 +19,7 @@ a message. psycopg2, testcontainers and docker are imported only when needed.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import weakref
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,18 @@ from sessionerror.testdb.postgres.server import (
     check_server,
     short_version,
 )
-from sessionerror.urls import URLSecrets, mask_url, normalise_postgres_url
+from sessionerror.urls import (
+    URLSecrets,
+    explicit_driver,
+    mask_url,
+    normalise_postgres_url,
+    sync_url,
+)
 
 __all__ = ["PostgresProvider"]
+
+#: What to install for each sync driver the kit talks to PostgreSQL through.
+_INSTALL = {"psycopg2": '"sessionerror[postgres]"', "psycopg": '"psycopg[binary]"'}
 
 
 class PostgresProvider(Scoped[PostgresServer]):
@@ -87,6 +97,7 @@ class PostgresProvider(Scoped[PostgresServer]):
         if self.server is not None:
             return self.server
         self.attempts = []
+        self._require_driver()  # before initdb, pg_ctl or docker: nothing starts without it
         if self.url is not None:
             server = self._from_url(self.url)
         else:
@@ -135,11 +146,35 @@ class PostgresProvider(Scoped[PostgresServer]):
     def _fail(self, message: str, cause: BaseException | None = None) -> PostgresUnavailableError:
         return PostgresUnavailableError(message, attempts=self.attempts, cause=cause)
 
+    def _require_driver(self) -> None:
+        """Raise (one line naming the install command) if the sync driver cannot be imported.
+
+        The kit creates and drops its databases through it; without it a started server would
+        only make every PostgreSQL test skip.
+        """
+        scheme = explicit_driver(sync_url(self.url or "postgresql://")).partition("://")[0]
+        driver = scheme.lower().partition("+")[2]
+        if driver not in ("psycopg2", "psycopg"):
+            return  # not a PostgreSQL URL: _from_url says so
+        try:
+            importlib.import_module(driver)
+        except ImportError as exc:
+            problem = f"{exc}"
+        else:
+            return
+        self.attempts.append(f"driver: {driver} is not installed")
+        raise self._fail(
+            f"PostgreSQL: the {driver} driver is not installed ({problem}), so no server was "
+            f"started or used: pip install {_INSTALL[driver]}"
+        )
+
     def _from_url(self, url: str) -> PostgresServer:
         # The driver may quote a piece of a password holding a raw "@" as the host name.
         secrets = URLSecrets(url)
         try:
-            normalised = normalise_postgres_url(url)
+            # The app's async URL (postgresql+asyncpg://) reaches the same server through the
+            # sync driver the kit uses, as `sessionerror check` does.
+            normalised = normalise_postgres_url(sync_url(url))
             version = check_server(normalised, timeout=self.connect_timeout)
         except ValueError as exc:
             message = secrets.scrub(str(exc))
