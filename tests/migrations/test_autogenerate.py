@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from sessionerror.check.api import assert_contract
+from sessionerror.testdb.migration_guard import mark_sqlite_file
 from sessionerror.testdb.migrations import MigrationError, load_alembic_config, upgrade
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 from sessionerror.testdb.sqlite import create_sqlite_engine
@@ -73,6 +74,7 @@ def _apply_and_check(config: object, url: str) -> None:
 def other_backend_url(sessionerror_backend: str, server_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database of the OTHER backend."""
     if sessionerror_backend == "postgresql":
+        mark_sqlite_file(tmp_path / "other.db")  # the kit migrates only files marked as its own
         yield f"sqlite:///{tmp_path / 'other.db'}"
         return
     janitor = DatabaseJanitor(server_url, worker="autogen")
