@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 from sessionerror.plugin.async_state import async_registry
+from sessionerror.plugin.committed import committed_guard, require_template_state
 from sessionerror.plugin.markers import marker_options, marker_options_key
 
 if TYPE_CHECKING:
@@ -125,8 +126,9 @@ async def sessionerror_async_db(
     """AsyncSession for the test (``expire_on_commit=False``); everything is rolled back after.
 
     ``await db.commit()`` / ``await db.rollback()`` are allowed. With
-    ``@pytest.mark.sessionerror(committed=True)`` commits are real and every row is deleted
-    after the test. Bound for ``create_async()`` of the factories;
+    ``@pytest.mark.sessionerror(committed=True)`` commits are real, and afterwards the database
+    is brought back to the template's rows (seeded rows and ``alembic_version`` kept) and the
+    connections the test used are reset. Bound for ``create_async()`` of the factories;
     ``@pytest.mark.sessionerror_data("name")`` loads data sets first.
     """
     from sessionerror.testdb.async_isolation import (
@@ -137,13 +139,28 @@ async def sessionerror_async_db(
     # One async fixture per test (each costs the event loop a task at setup and at teardown):
     # the engine comes from the per-loop registry and the connection is opened right here.
     _require_one_loop(request)
+    # A committed test whose cleanup failed twice left rows: fail here, not on stale data.
+    require_template_state(pytestconfig, sessionerror_database)
     engine = await _engine(pytestconfig, sessionerror_database)
     options = request.node.stash.get(marker_options_key, None) or marker_options(request.node)
     if options.committed:
-        async with async_committed_session(engine, sessionerror_database.tables) as db:
-            await _load_datasets(db, options.datasets)
-            yield db
-        return
+        from sessionerror.testdb.committed_guard import TemplateRestoreError
+
+        guard = committed_guard(pytestconfig, sessionerror_database)
+        # The sync snapshot too: a later test repairs a failed cleanup with the sync engine.
+        guard.snapshot_for(sessionerror_database.engine, sessionerror_database.tables)
+        scope = async_committed_session(
+            engine, sessionerror_database.tables, guard=guard, test=request.node.nodeid
+        )
+        try:
+            async with scope as db:
+                await _load_datasets(db, options.datasets)
+                yield db
+        except TemplateRestoreError as exc:
+            problem = str(exc)  # failed outside the except: no "during handling" chain
+        else:
+            return
+        pytest.fail(problem, pytrace=False)
     async with engine.connect() as connection, async_rolled_back_session(connection) as db:
         await _load_datasets(db, options.datasets)
         yield db

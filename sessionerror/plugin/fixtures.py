@@ -7,12 +7,12 @@ schemas are in :mod:`sessionerror.plugin.fixture_factories`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
+from sessionerror.plugin.committed import committed_guard, require_template_state
 from sessionerror.plugin.markers import marker_options, marker_options_key
 from sessionerror.plugin.query_fixtures import QueryAssertion, make_query_assertion
 from sessionerror.plugin.schema_build import templates_key
@@ -152,8 +152,12 @@ def sessionerror_empty_database_url(
 
 
 @pytest.fixture
-def sessionerror_connection(sessionerror_database: ProvidedDatabase) -> Iterator[Connection]:
+def sessionerror_connection(
+    request: pytest.FixtureRequest, sessionerror_database: ProvidedDatabase
+) -> Iterator[Connection]:
     """A connection of the current backend; ``sessionerror_db`` runs its transaction on it."""
+    # A committed test whose cleanup failed twice left rows: fail here, not on stale data.
+    require_template_state(request.config, sessionerror_database)
     with sessionerror_database.engine.connect() as connection:
         yield connection
 
@@ -167,25 +171,56 @@ def sessionerror_db(
     """ORM session for the test; everything it does is rolled back afterwards.
 
     ``commit()`` and ``rollback()`` may be called freely. With
-    ``@pytest.mark.sessionerror(committed=True)`` the data is really committed and deleted after
-    the test instead. The session is bound for ``SessionError``'s class methods and the factories;
-    ``@pytest.mark.sessionerror_data("name")`` loads a data set into it first.
+    ``@pytest.mark.sessionerror(committed=True)`` the data is really committed, and afterwards
+    the database is brought back to the template's rows (seeded rows and ``alembic_version``
+    kept) and the connections the test used are reset. The session is bound for
+    ``SessionError``'s class methods and the factories; ``@pytest.mark.sessionerror_data("name")``
+    loads a data set into it first.
     """
-    from sessionerror.testdb.isolation import committed_session, rolled_back_session
+    from sessionerror.testdb.isolation import rolled_back_session
 
     options = request.node.stash.get(marker_options_key, None) or marker_options(request.node)
-    scope: AbstractContextManager[Session]
     if options.committed:
-        scope = committed_session(sessionerror_database.engine, sessionerror_database.tables)
-    else:
-        scope = rolled_back_session(sessionerror_connection)
-    with scope as db:
-        if options.datasets:
-            from sessionerror.datasets import load_dataset
-
-            for name in options.datasets:
-                load_dataset(db, name)
+        yield from _committed_db(
+            request, sessionerror_database, sessionerror_connection, options.datasets
+        )
+        return
+    with rolled_back_session(sessionerror_connection) as db:
+        _load_datasets(db, options.datasets)
         yield db
+
+
+def _committed_db(
+    request: pytest.FixtureRequest,
+    database: ProvidedDatabase,
+    connection: Connection,
+    datasets: tuple[str, ...],
+) -> Iterator[Session]:
+    from sessionerror.testdb.committed_guard import TemplateRestoreError
+    from sessionerror.testdb.isolation import committed_session
+
+    guard = committed_guard(request.config, database)
+    guard.mark_dirty(connection)  # checked out before the test: the test may use it
+    scope = committed_session(
+        database.engine, database.tables, guard=guard, test=request.node.nodeid
+    )
+    try:
+        with scope as db:
+            _load_datasets(db, datasets)
+            yield db
+    except TemplateRestoreError as exc:
+        problem = str(exc)  # failed outside the except: no "during handling" chain
+    else:
+        return
+    pytest.fail(problem, pytrace=False)
+
+
+def _load_datasets(db: Session, names: tuple[str, ...]) -> None:
+    if names:
+        from sessionerror.datasets import load_dataset
+
+        for name in names:
+            load_dataset(db, name)
 
 
 # -- query counting: watches the sync and async engines of the current database, or engine=

@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL
 
 from sessionerror.models.async_binding import bind_async_session
 from sessionerror.models.session_guard import is_async_object
-from sessionerror.testdb.isolation import delete_all_rows
+from sessionerror.testdb.committed_guard import CommittedGuard
 from sessionerror.urls import async_drivername
 
 if TYPE_CHECKING:
@@ -223,31 +223,30 @@ async def async_rolled_back_session(connection: AsyncConnection) -> AsyncIterato
 
 @asynccontextmanager
 async def async_committed_session(
-    engine: AsyncEngine, metadata: MetaData
+    engine: AsyncEngine,
+    metadata: MetaData,
+    *,
+    guard: CommittedGuard | None = None,
+    test: str = "",
 ) -> AsyncIterator[AsyncSession]:
-    """Yield an AsyncSession whose commits are real; delete every row of ``metadata`` after."""
+    """Yield an AsyncSession whose commits are real; bring the template's rows back after.
+
+    As :func:`~sessionerror.testdb.isolation.committed_session`: rows the test added are
+    deleted, seeded rows put back, connections it used reset at checkin; a cleanup whose
+    connection died is retried once on a fresh one (SQLAlchemy 2.0 does not always see an
+    asyncpg connection break, so the session may hand a dead one back to the pool).
+    """
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    if guard is None:  # a one-off guard: no listeners to pile up on a long-lived engine
+        guard = CommittedGuard()
+    else:
+        guard.track(engine.sync_engine)
+    snapshot = await guard.snapshot_for_async(engine, metadata)
     db = AsyncSession(bind=engine, expire_on_commit=False)
     try:
-        with bind_async_session(db):
+        with guard.dirtying(), bind_async_session(db):
             yield db
     finally:
         await db.close()
-        await _delete_all_rows_async(engine, metadata)
-
-
-async def _delete_all_rows_async(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Delete every row of ``metadata``; once more on a fresh connection if the pooled one
-    turns out dead (a test that killed its backend: SQLAlchemy 2.0 does not always see the
-    asyncpg connection break, so the session hands it back to the pool)."""
-    from sqlalchemy.exc import DBAPIError
-
-    for last_try in (False, True):
-        try:
-            async with engine.begin() as connection:
-                await connection.run_sync(delete_all_rows, metadata)
-            return
-        except DBAPIError as exc:
-            if last_try or not exc.connection_invalidated:
-                raise
+        await guard.restore_async(engine, snapshot, test=test)

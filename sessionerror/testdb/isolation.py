@@ -1,4 +1,4 @@
-"""Per-test isolation: a session whose work is always rolled back, or committed and then deleted.
+"""Per-test isolation: a session whose work is always rolled back, or committed and then undone.
 
 Plain context managers, usable outside pytest; the fixtures in
 :mod:`sessionerror.plugin.fixtures` are thin wrappers around them.
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from sessionerror.models.binding import bind_session
 from sessionerror.models.session_guard import require_sync_connection
+from sessionerror.testdb.committed_guard import CommittedGuard
 
 __all__ = ["committed_session", "delete_all_rows", "rolled_back_session"]
 
@@ -46,20 +47,32 @@ def rolled_back_session(connection: Connection) -> Iterator[Session]:
 
 
 @contextmanager
-def committed_session(engine: Engine, metadata: MetaData) -> Iterator[Session]:
-    """Yield a plain ORM session whose commits are real; delete every row of ``metadata`` after.
+def committed_session(
+    engine: Engine, metadata: MetaData, *, guard: CommittedGuard | None = None, test: str = ""
+) -> Iterator[Session]:
+    """Yield a plain ORM session whose commits are real; bring the template's rows back after.
 
-    For tests that need real commits or several connections. Deletion (not a re-create) keeps
-    this fast; it runs even when the test fails.
+    For tests that need real commits or several connections. The rows of ``metadata``'s tables
+    are read when ``guard``'s first committed session starts (without a guard: when this one
+    starts); afterwards rows the test added are deleted and rows it deleted or changed put back
+    (``alembic_version``, seeded lookup rows). With a ``guard`` (one per database, kept for
+    the run) the rows are read once and every connection the test checked out is reset when
+    it goes back to the pool. This runs even when the test fails; a cleanup that
+    fails twice raises :class:`~sessionerror.testdb.committed_guard.TemplateRestoreError`
+    and leaves the reason in ``guard.problem``.
     """
+    if guard is None:  # a one-off guard: no listeners to pile up on a long-lived engine
+        guard = CommittedGuard()
+    else:
+        guard.track(engine)
+    snapshot = guard.snapshot_for(engine, metadata)
     db = Session(bind=engine)
     try:
-        with bind_session(db):
+        with guard.dirtying(), bind_session(db):
             yield db
     finally:
         db.close()
-        with engine.begin() as connection:
-            delete_all_rows(connection, metadata)
+        guard.restore(engine, snapshot, test=test)
 
 
 def delete_all_rows(connection: Connection, metadata: MetaData) -> None:
