@@ -1,0 +1,31 @@
+import os
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from myapp.models import Base
+from sessionerror.autogenerate import render_item
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations(connection):
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_item=render_item
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    connection = config.attributes.get("connection")
+    if connection is not None:  # the kit's connection, in tests: use it and nothing else
+        run_migrations(connection)
+        return
+    engine = create_engine(os.environ["DATABASE_URL"], poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        run_migrations(connection)
+
+
+run_migrations_online()
