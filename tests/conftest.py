@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from sessionerror.plugin.lazy import ensure_for_test
 from sessionerror.plugin.state import get_state
 
 
@@ -18,6 +19,7 @@ def server_url(pytestconfig: pytest.Config) -> str:
     container; no hidden default. When none is available the test skips, and with PostgreSQL
     required (as in CI) that skip is a failure.
     """
+    ensure_for_test(pytestconfig)  # the plugin resolves PostgreSQL on first use (issue 19)
     state = get_state(pytestconfig)
     if state.postgres is not None:
         return state.postgres.url

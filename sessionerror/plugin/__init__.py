@@ -19,6 +19,7 @@ pytest_plugins = [
     "sessionerror.plugin.async_request_fixtures",  # a session per request of an async app
     # migrations (issue 11): build once per run, copy per worker; the migration checks
     "sessionerror.plugin.schema_build",
+    "sessionerror.plugin.lazy",  # issue 19: resolve and build only when a test needs a database
     "sessionerror.plugin.migration_checks",
     "sessionerror.plugin.usage_checks",  # issue 19: each configuration mistake is one line
 ]

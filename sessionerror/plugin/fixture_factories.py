@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from sessionerror.plugin.lazy import ensure_for_test
 from sessionerror.plugin.state import get_state, provided_database
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when a fixture first runs, not when pytest starts.
@@ -69,6 +70,7 @@ def sessionerror_engine_factory(
     ) -> Iterator[Engine]:
         from sessionerror.testdb.provisioning import DatabaseProvisioner
 
+        ensure_for_test(request.config)  # issue 19: the server may not be resolved yet
         state = get_state(request.config)
         provisioner = DatabaseProvisioner(
             replace(state.config, reuse_schema=False),

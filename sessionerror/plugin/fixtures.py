@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 import pytest
 
 from sessionerror.plugin.committed import committed_guard, require_template_state
+from sessionerror.plugin.lazy import ensure_for_test
 from sessionerror.plugin.markers import marker_options, marker_options_key
 from sessionerror.plugin.query_fixtures import QueryAssertion, make_query_assertion
 from sessionerror.plugin.schema_build import templates_key
@@ -60,6 +61,7 @@ def sessionerror_provisioner(
     """This worker's test databases, one per backend, created on first use, removed at the end."""
     from sessionerror.testdb.provisioning import DatabaseProvisioner
 
+    ensure_for_test(pytestconfig)  # issue 19: the server and templates of the first use
     state = get_state(pytestconfig)
     cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
     cache_dir = cache.mkdir("sessionerror") if cache is not None else None
@@ -124,6 +126,7 @@ def sessionerror_empty_database_url(
     For testing your own migrations or DDL (the contract checker's tests use it): a SQLite file
     in ``tmp_path``, or a fresh PostgreSQL database created by the kit on its server.
     """
+    ensure_for_test(request.config)  # issue 19: the server of the first use
     state = get_state(request.config)
     if sessionerror_backend == "sqlite":
         from sessionerror.testdb.migration_guard import mark_sqlite_file

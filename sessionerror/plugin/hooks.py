@@ -14,7 +14,13 @@ import pytest
 
 from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
 from sessionerror.plugin.markers import backend_params, marker_options, marker_options_key
-from sessionerror.plugin.state import PluginState, get_state, state_key
+from sessionerror.plugin.state import (
+    PluginState,
+    get_state,
+    lists_only,
+    starts_xdist_workers,
+    state_key,
+)
 
 __all__ = [
     "pytest_addoption",
@@ -77,7 +83,7 @@ def _settings(config: pytest.Config) -> SessionErrorConfig:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Resolve the settings and, if PostgreSQL is wanted, the server (once per run)."""
+    """Resolve the settings; on an xdist controller (or worker) also the server, once per run."""
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
@@ -100,7 +106,11 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if state.config.require_postgres:
         config.pluginmanager.register(_RequirePostgresHooks(), "sessionerror-require-postgres")
-    if not state.config.wants_postgres:
+    # Issue 19: one process resolves nothing until a test needs a database (plugin.lazy). An
+    # xdist controller collects no test, so it cannot know: it resolves now for its workers.
+    state.lazy = workerinput is None and (not starts_xdist_workers(config) or lists_only(config))
+    state.resolved = not state.lazy
+    if state.lazy or not state.config.wants_postgres:
         return
     if workerinput is not None:
         _adopt_controller_postgres(state, workerinput)
@@ -217,11 +227,19 @@ class _XdistHooks:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which backends run and where PostgreSQL comes from (passwords masked)."""
-    from sessionerror.urls import mask_url_password
-
     state = get_state(config)
     lines = [f"sessionerror: backends {', '.join(state.config.backends)}"]
-    if state.config.wants_postgres:
+    if state.config.wants_postgres and not state.resolved:
+        lines.append("sessionerror: postgresql resolved on first use")
+    return lines + postgres_lines(state)
+
+
+def postgres_lines(state: PluginState) -> list[str]:
+    """Where PostgreSQL comes from, or why its tests skip (masked); none before it is resolved."""
+    from sessionerror.urls import mask_url_password
+
+    lines = []
+    if state.config.wants_postgres and state.resolved:
         if state.postgres is not None:
             lines.append(f"sessionerror: postgresql from {state.postgres.description}")
         else:

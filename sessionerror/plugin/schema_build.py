@@ -1,7 +1,8 @@
 """Build the schema once per backend and run, and hand the templates to every worker.
 
-The run's owner (xdist controller, or the only process) builds in ``pytest_sessionstart``,
-before any worker starts; workers get the templates through ``workerinput`` and only copy them.
+An xdist controller builds in ``pytest_sessionstart``, before any worker starts; workers get
+the templates through ``workerinput`` and only copy them. One process builds when the first
+test needing a database is about to run (:mod:`sessionerror.plugin.lazy`, issue 19).
 A migration or schema setup that fails stops the run there with one line.
 """
 
@@ -13,7 +14,14 @@ import pytest
 
 from sessionerror.plugin.state import get_state
 
-__all__ = ["pytest_configure", "pytest_report_header", "pytest_sessionstart", "templates_key"]
+__all__ = [
+    "build_templates",
+    "pytest_configure",
+    "pytest_report_header",
+    "pytest_sessionstart",
+    "template_lines",
+    "templates_key",
+]
 
 _WORKERINPUT_KEY = "sessionerror_templates"
 
@@ -36,10 +44,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Build each selected backend's template once (not on workers, not with --collect-only)."""
+    """On an xdist controller, build each selected backend's template before workers start.
+
+    Not on workers, not with --collect-only, and not in one process: there the first test
+    that needs a database builds them (:mod:`sessionerror.plugin.lazy`, issue 19).
+    """
     config = session.config
     if getattr(config, "workerinput", None) is not None or config.option.collectonly:
         return
+    if get_state(config).lazy:
+        return
+    build_templates(config)
+
+
+def build_templates(config: pytest.Config) -> None:
+    """Build each selected backend's template once; a failing migration is a one-line error."""
     from sessionerror.testdb.migrations import MigrationError
     from sessionerror.testdb.templates import TemplateBuilder
 
@@ -67,6 +86,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Name each backend's schema template and whether it was built or reused."""
+    return template_lines(config)
+
+
+def template_lines(config: pytest.Config) -> list[str]:
+    """One line per built (or reused) template; none before they are built."""
     builder = config.stash.get(_BUILDER_KEY, None)
     if builder is None:
         return []

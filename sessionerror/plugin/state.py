@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from sessionerror.testdb.postgres.server import PostgresServer
     from sessionerror.testdb.provisioning import DatabaseProvisioner, ProvidedDatabase
 
-__all__ = ["PluginState", "get_state", "postgres_unavailable", "provided_database", "state_key"]
+__all__ = [
+    "PluginState",
+    "get_state",
+    "lists_only",
+    "postgres_unavailable",
+    "provided_database",
+    "starts_xdist_workers",
+    "state_key",
+]
 
 
 @dataclass
@@ -31,6 +39,13 @@ class PluginState:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     #: Lines for the terminal summary (masked): things the kit left alone and why.
     warnings: list[str] = field(default_factory=list)
+    #: Issue 19: PostgreSQL and the templates wait for the first test needing a database
+    #: (:mod:`sessionerror.plugin.lazy`). False on the xdist controller, which resolves eagerly.
+    lazy: bool = False
+    #: The server and the templates were resolved (lazily or eagerly).
+    resolved: bool = False
+    #: The one-line error of a lazy resolution that failed, repeated to every later test.
+    resolve_error: str | None = None
 
 
 state_key = pytest.StashKey[PluginState]()
@@ -45,6 +60,28 @@ def get_state(config: pytest.Config) -> PluginState:
             "the sessionerror plugin is not configured in this run; is it disabled with "
             "-p no:sessionerror?"
         ) from None
+
+
+def starts_xdist_workers(config: pytest.Config) -> bool:
+    """True on an xdist controller that will start workers (xdist's own condition).
+
+    The controller collects nothing, so it cannot tell whether a test needs a database.
+    """
+    if getattr(config, "workerinput", None) is not None:
+        return False
+    if not config.pluginmanager.hasplugin("xdist"):
+        return False
+    return getattr(config.option, "dist", "no") != "no" and not config.option.collectonly
+
+
+def lists_only(config: pytest.Config) -> bool:
+    """True when the run only lists tests or fixtures (--collect-only, --fixtures, ...)."""
+    option = config.option
+    return bool(
+        option.collectonly
+        or getattr(option, "showfixtures", False)
+        or getattr(option, "show_fixtures_per_test", False)
+    )
 
 
 def postgres_unavailable(config: pytest.Config, problem: str) -> NoReturn:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sessionerror.cli import main
 from sessionerror.models import Base, WorkflowSession
 from sessionerror.models.audit import LOGGER_NAME, audit_resolution_attempt
+from sessionerror.plugin.lazy import ensure_for_test
 from sessionerror.plugin.state import get_state
 from sessionerror.runtime.repository import SessionErrorRepository
 
@@ -113,6 +114,7 @@ def _database_url(request: pytest.FixtureRequest, backend: str, tmp: Path) -> It
     if backend == "sqlite":
         yield f"sqlite:///{tmp / 'corpus.db'}"
         return
+    ensure_for_test(request.config)  # the plugin resolves PostgreSQL on first use (issue 19)
     state = get_state(request.config)
     if state.postgres is None:
         pytest.skip(f"no PostgreSQL: {state.postgres_problem}")

@@ -1,0 +1,144 @@
+"""Issue 19: a run using none of the kit's database fixtures resolves, starts and builds nothing.
+
+Fake ``initdb``/``pg_ctl`` scripts (given as the local server's binaries) write a marker when
+called, and a schema-setup callable writes one when a template is built: the markers tell
+whether the plugin did any work, whatever it cleaned up before the run ended.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+RunPytest = Callable[..., pytest.RunResult]
+
+FAKE_BINARY = """#!/bin/sh
+echo "$0 $*" >> {marker}
+exit 1
+"""
+MARKING_SETUP = """
+from pathlib import Path
+
+def build(connection):
+    with Path({marker!r}).open("a") as marker:
+        marker.write(connection.dialect.name + "\\n")
+    from sessionerror.models import Base
+    Base.metadata.create_all(connection)
+"""
+PLAIN_TEST = """
+import glob
+import os
+import tempfile
+
+def test_plain():
+    # The template directory and the PostgreSQL databases of this run carry its pid.
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), f"sessionerror-run-{os.getpid()}-*"))
+    url = os.environ.get("PROBE_URL")
+    if url:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            names = connection.execute(
+                text("select datname from pg_database where datname like :pattern"),
+                {"pattern": f"sessionerror\\\\_{os.getpid()}\\\\_%"},
+            ).all()
+        engine.dispose()
+        assert names == []
+"""
+DATABASE_TESTS = """
+def test_db(sessionerror_db, sessionerror_backend):
+    assert sessionerror_db.get_bind().dialect.name == sessionerror_backend
+
+def test_dynamic(request, sessionerror_config):
+    engine = request.getfixturevalue("sessionerror_engine")  # the first selected backend
+    assert engine.dialect.name == sessionerror_config.backends[0]
+"""
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory every user can enter: as root, the kit runs initdb as an unprivileged user."""
+    with tempfile.TemporaryDirectory(prefix="sessionerror-issue19-") as name:
+        Path(name).chmod(0o777)
+        yield Path(name)
+
+
+def _marking_project(pytester: pytest.Pytester, shared: Path) -> tuple[Path, Path]:
+    """Fake server binaries and a marking schema setup; returns (binaries marker, setup marker)."""
+    bin_dir = shared / "fake-pg-bin"
+    bin_dir.mkdir(mode=0o755)
+    called = shared / "binaries-called.txt"
+    for name in ("initdb", "pg_ctl", "postgres"):
+        script = bin_dir / name
+        script.write_text(FAKE_BINARY.format(marker=called))
+        script.chmod(0o755)
+    built = pytester.path / "templates-built.txt"
+    pytester.makepyfile(marksetup=MARKING_SETUP.format(marker=str(built)))
+    pytester.syspathinsert()
+    pytester.makeini(
+        "[pytest]\n"
+        "sessionerror_backend = all\n"
+        f"sessionerror_pg_bin_dir = {bin_dir}\n"
+        "sessionerror_no_containers = true\n"
+        "sessionerror_schema_setup = marksetup:build\n"
+    )
+    return called, built
+
+
+def test_plain_project_starts_and_builds_nothing(
+    pytester: pytest.Pytester, run_pytest: RunPytest, shared_dir: Path
+) -> None:
+    called, built = _marking_project(pytester, shared_dir)
+    pytester.makepyfile(test_plain=PLAIN_TEST)
+    result = run_pytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["sessionerror: postgresql resolved on first use"])
+    listing = run_pytest("--fixtures")
+    assert listing.ret == pytest.ExitCode.OK
+    listing.stdout.fnmatch_lines(["sessionerror_db*"])
+    assert not called.exists(), called.read_text()
+    assert not built.exists(), built.read_text()
+
+
+def test_plain_project_creates_no_database_on_the_server(
+    pytester: pytest.Pytester,
+    run_pytest: RunPytest,
+    monkeypatch: pytest.MonkeyPatch,
+    server_url: str,
+) -> None:
+    pytester.makepyfile(test_plain=PLAIN_TEST)
+    monkeypatch.setenv("PROBE_URL", server_url)
+    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result.assert_outcomes(passed=1)
+
+
+def test_database_tests_resolve_and_build_once_on_first_use(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, shared_dir: Path
+) -> None:
+    _called, built = _marking_project(pytester, shared_dir)
+    pytester.makepyfile(test_db=DATABASE_TESTS)
+    url = ("--sessionerror-postgres-url", server_url)
+    # Decided after collection: before the first test, templates built once per backend.
+    result = run_pytest(*url)
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["sessionerror: postgresql from *127.0.0.1*"])
+    result.stdout.fnmatch_lines(["*sqlite schema template*built once for this run*"])
+    assert sorted(built.read_text().split()) == ["postgresql", "sqlite"]
+    # Only getfixturevalue: nothing to see at collection, the fixture resolves on first use.
+    built.unlink()
+    result = run_pytest(*url, "-k", "dynamic", "--sessionerror-backend", "postgresql")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["sessionerror: postgresql from *127.0.0.1*"])
+    assert built.read_text().split() == ["postgresql"]
+    # A server that fails then is still one line, now on the test that needed it.
+    bad = ("--sessionerror-postgres-url", "postgresql://app:s3cr3t@127.0.0.1:1/app")
+    result = run_pytest(*bad, "-k", "dynamic", "--sessionerror-backend", "postgresql")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*sessionerror: *PostgreSQL*127.0.0.1:1*connection refused*"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output
+    assert "s3cr3t" not in output
