@@ -1,7 +1,10 @@
 """The ``sessionerror`` and ``sessionerror_data`` markers: their signatures and validation.
 
-Each marker is checked through a signature function, so a typo fails the test with the
-accepted usage instead of being ignored.
+Each marker is checked through a signature function (as pytest-django's ``validate_django_db``),
+so a typo is one line with the accepted usage instead of being ignored: at the end of collection
+(:mod:`sessionerror.plugin.usage_checks` stops the run), else when the test sets up. A misspelt
+backend is named (``'postgres'`` -> did you mean ``'postgresql'``?), an unknown data set lists
+the known ones.
 """
 
 from __future__ import annotations
