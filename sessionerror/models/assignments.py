@@ -16,36 +16,52 @@ from __future__ import annotations
 import re
 
 from sessionerror.models.secret_keys import HEADER_NAME, REDACTED, SECRET_KEY_STEMS, is_secret_key
-from sessionerror.models.value_spans import LineEnds, quoted_value_end
+from sessionerror.models.value_spans import LineEnds, glued, quoted_value_end
 
 __all__ = ["redact_assignments"]
 
 _MASK = "***"
-# The value, in one of three capturing groups (4, 5, 6: ``match.lastindex`` tells which
-# matched): "double quoted", 'single quoted' (escaped quotes inside), or an unquoted word.
+# The value, in one of three capturing groups (5, 6, 7: ``match.lastindex`` tells which
+# matched): "double quoted", 'single quoted' (escaped quotes inside), or an unquoted word. A
+# closing quote right after a backslash fails the match: quoted_value_end decides that case.
 _VALUE = (
-    r"(?:\"([^\"\\\n]*+(?:\\.[^\"\\\n]*+)*+)\""
-    r"|'([^'\\\n]*+(?:\\.[^'\\\n]*+)*+)'"
+    r"(?:\"([^\"\\\n]*+(?:\\.[^\"\\\n]*+)*+)(?<!\\)\""
+    r"|'([^'\\\n]*+(?:\\.[^'\\\n]*+)*+)(?<!\\)'"
     r"|(?![\"'\\])([^\s\"'&,;)\]}<>]++))?"
 )
-# Group 1 ends the key; the separator is ":" / "=" (group 2; quotes and spaces around it
-# allowed) or, for a quoted name followed by a quoted value (``("X-Api-Key", "abc")``), ","
-# (group 3).
+_QUOTE = r"\\?[\"']"
+# Group 1 ends the key. Then one of three separators:
+# - group 2, ``key=`` / ``key: `` / ``"key": `` (quotes and spaces around it allowed);
+# - group 3, a quoted name then a quoted value, ``("X-Api-Key", "abc")``, unless that next
+#   string is itself a key (``"X-Api-Key", "value": …``: group 4's case);
+# - group 4, a header-list entry read from its name, ``"X-Api-Key", "value": `` (also
+#   ``header_value`` / ``headerValue``, ``name=X-Api-Key&value=``).
 _SEPARATOR = (
-    r"([a-z0-9_.\-]{0,48})"
-    r"(?:(?:\\?[\"'])?[ \t]{0,8}([:=])[ \t]{0,8}+|\\?[\"'][ \t]{0,8}(,)[ \t]{0,8}+(?=\\?[\"']))"
+    r"([a-z0-9_.\-]{0,48})(?:"
+    rf"(?:{_QUOTE})?[ \t]{{0,8}}([:=])[ \t]{{0,8}}+"
+    rf"|{_QUOTE}[ \t]{{0,8}}(,)[ \t]{{0,8}}+(?={_QUOTE})"
+    rf"(?!\\?\"[^\"\\\n]{{0,64}}+\\?\"[ \t]*+:|\\?'[^'\\\n]{{0,64}}+\\?'[ \t]*+:)"
+    rf"|(?:{_QUOTE})?[ \t]{{0,8}}([,;&])[ \t]{{0,8}}(?:{_QUOTE})?"
+    rf"(?:header[_\-]?|field[_\-]?)?value(?:{_QUOTE})?[ \t]{{0,8}}[:=][ \t]{{0,8}}+"
+    r")"
 )
 _PAIR_GROUP = 3
-#: (stem, pattern) for every secret word, then the "value" key of a header-list entry. Each
-#: pattern is searched directly: its literal prefix makes that as fast as an ``in`` test.
+_ENTRY_GROUP = 4
+_UNQUOTED_GROUP = 7
+
+
+def _stem_pattern(stem: str) -> re.Pattern[str]:
+    """The pattern of one secret word. ``key`` counts only inside a longer name (``api_key``,
+    ``X-Api-Key``): the check after the literal keeps the engine's fast literal search."""
+    inside = rf"(?<=[a-z0-9_.\-]{stem})" if stem == "key" else ""
+    return re.compile(stem + inside + _SEPARATOR + _VALUE)
+
+
+#: (stem, pattern) for every secret word. Each pattern is searched directly: its literal prefix
+#: makes that as fast as an ``in`` test.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (stem, re.compile(stem + _SEPARATOR + _VALUE)) for stem in (*SECRET_KEY_STEMS, "value")
+    (stem, _stem_pattern(stem)) for stem in SECRET_KEY_STEMS
 )
-_UNQUOTED_GROUP = 6
-_KEY_STEM = "key"
-_VALUE_STEM = "value"
-#: Keys of a header-list entry's value: {"name"|"header_name": …, "value"|"header_value": …}.
-_VALUE_KEYS = frozenset({"", "header", "field", "param", "http", "header_", "header-"})
 _AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey"})
 _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
@@ -60,6 +76,8 @@ def _key_before(text: str, stem_start: int) -> int:
     floor = max(0, stem_start - 64)
     while start > floor and text[start - 1] in _KEY_CHARS:
         start -= 1
+    if start < stem_start and not glued(text, start + 1):
+        start += 1  # "\\ntoken=…" in escaped text: the key starts after the escape
     return start
 
 
@@ -128,30 +146,13 @@ class _Keys:
         return HEADER_NAME.fullmatch(name) is not None and self.secret(name)
 
 
-def _pair_name_is_secret(text: str, lowered: str, key_start: int, keys: _Keys) -> bool:
-    """True if a header-list entry ``{"name": <secret name>, "value": ...}`` precedes.
-
-    Reads backwards from ``value`` with bounded steps: ``<label> : <name> , value``.
-    """
-    end = key_start
-    if end and text[end - 1] in "\"'":
-        end -= 1
-        if end and text[end - 1] == "\\":
-            end -= 1
-    comma = len(text[max(0, end - 8) : end].rstrip(" \t\r\n"))
-    comma += max(0, end - 8) - 1
-    if comma < 0 or text[comma] not in ",;&":
+def _is_entry_name(text: str, lowered: str, key_start: int) -> bool:
+    """True if the name at ``key_start`` is labelled as one: ``"name": "X-Api-Key"`` (also
+    ``key``/``header``/``field``, ``header_name``...), read backwards in a bounded window."""
+    before = lowered[max(0, key_start - 40) : key_start].rstrip(" \t\"'\\")
+    if not before.endswith((":", "=")):
         return False
-    floor = max(0, comma - 80)
-    separator = max(lowered.rfind(":", floor, comma), lowered.rfind("=", floor, comma))
-    if separator < 0:
-        return False
-    name = text[separator + 1 : comma].strip(" \t\"'\\")
-    if not name or not lowered[max(0, separator - 16) : separator].rstrip(" \t\"'\\").endswith(
-        _PAIR_LABELS
-    ):
-        return False
-    return keys.secret_name(name)
+    return before[:-1].rstrip(" \t\"'\\").endswith(_PAIR_LABELS)
 
 
 def _is_quoted_pair(text: str, key_start: int, key: str, match: re.Match[str], keys: _Keys) -> bool:
@@ -160,7 +161,7 @@ def _is_quoted_pair(text: str, key_start: int, key: str, match: re.Match[str], k
     if not key_start or text[key_start - 1] not in "\"'" or HEADER_NAME.fullmatch(key) is None:
         return False
     group = match.lastindex
-    if group is None or group <= _PAIR_GROUP:
+    if group is None or group <= _ENTRY_GROUP:
         return True  # an unusual quote: let the value decide
     value_start, value_end = match.span(group)
     if text[value_end + 1 : value_end + 9].lstrip(" \t").startswith(":"):
@@ -191,27 +192,27 @@ def redact_assignments(text: str, lowered: str) -> str:
     done = 0
     keys = _Keys()
     lines = LineEnds(text)
-    for stem, match in candidates:
+    for _stem, match in candidates:
         stem_start = match.start()
         if stem_start < done:
             continue
-        inside_name = stem_start > 0 and text[stem_start - 1] in _KEY_CHARS
-        key_start = _key_before(text, stem_start) if inside_name else stem_start
+        if stem_start and text[stem_start - 1] in _KEY_CHARS:
+            key_start = _key_before(text, stem_start)
+        else:
+            key_start = stem_start
         key = text[key_start : match.end(1)]
-        if stem == _VALUE_STEM:
-            if lowered[key_start:stem_start] not in _VALUE_KEYS:
+        if not keys.secret(key):  # a bare "key" is not secret
+            continue
+        if match.start(_PAIR_GROUP) >= 0:
+            if not _is_quoted_pair(text, key_start, key, match, keys):
                 continue
-            if not _pair_name_is_secret(text, lowered, key_start, keys):
-                continue
-        elif stem == _KEY_STEM and not inside_name:
-            continue  # a name starting with "key" is secret only through another secret word
-        elif not keys.secret(key) or (  # a bare "key" is not secret
-            match.start(_PAIR_GROUP) >= 0 and not _is_quoted_pair(text, key_start, key, match, keys)
+        elif match.start(_ENTRY_GROUP) >= 0 and not (
+            HEADER_NAME.fullmatch(key) and _is_entry_name(text, lowered, key_start)
         ):
             continue
         group = match.lastindex
         span: tuple[int, int] | None
-        if group is None or group <= _PAIR_GROUP:
+        if group is None or group <= _ENTRY_GROUP:
             span = _value_span(text, match.end(), lines, whole_line="cookie" in key.lower())
         elif "cookie" in key.lower():  # the whole header line, not its first name=value
             value_start = match.start(group) - (group != _UNQUOTED_GROUP)

@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 
 from sessionerror.models.secret_keys import REDACTED, is_secret_key
-from sessionerror.models.value_spans import LineEnds, quoted_value_end
+from sessionerror.models.value_spans import LineEnds, glued, quoted_value_end
 
 __all__ = ["redact_markup"]
 
 _XML_OPEN = re.compile(r"<([A-Za-z][A-Za-z0-9_.\-:]{0,63}+)>")
 _XML_VALUE_MAX = 4096
 _FLAG = re.compile(r"--([A-Za-z][A-Za-z0-9_\-]{0,63}+)[ \t]{1,8}+")
+_NEXT_FLAG = re.compile(r"--|-[A-Za-z]{1,3}(?![^\s\"'`])")
 _FLAG_WORD = re.compile(r"[^\s\"'`]{1,4096}+")
 # One Digest parameter: name=value, the value quoted (possibly JSON-escaped) or a bare token.
 _DIGEST_PARAMS = re.compile(
@@ -86,8 +87,8 @@ def _flag_spans(text: str, memo: _Memo, lines: LineEnds) -> list[tuple[int, int]
         start = match.end()
         if match.start() < done or start >= len(text) or not memo.secret(match.group(1)):
             continue
-        if text[start] == "-" or text.startswith(REDACTED, start):
-            continue  # the next flag, or done already
+        if text.startswith(REDACTED, start) or _NEXT_FLAG.match(text, start):
+            continue  # done already, or the next flag (--host, -h): this flag takes no value
         if text[start] in "\"'":
             end = quoted_value_end(text, start + 1, text[start], lines.after(start + 1))
             span = (start + 1, end)
@@ -109,7 +110,7 @@ def _digest_spans(text: str, lowered: str) -> list[tuple[int, int]]:
         while spaces < len(text) and spaces - after < 8 and text[spaces] in " \t":
             spaces += 1
         params = _DIGEST_PARAMS.match(text, spaces) if spaces > after else None
-        standalone = pos == 0 or not text[pos - 1].isalnum()
+        standalone = not glued(text, pos)
         first_name = lowered[spaces : lowered.find("=", spaces)] if params is not None else ""
         if params is not None and standalone and first_name in _DIGEST_NAMES:
             end = params.end()

@@ -17,6 +17,7 @@ from sessionerror.models.markup_rules import redact_markup
 from sessionerror.models.secret_keys import REDACTED, is_secret_key
 from sessionerror.models.token_rules import redact_tokens
 from sessionerror.models.url_rules import redact_url_credentials
+from sessionerror.models.value_spans import glued
 from sessionerror.urls import mask_url_password
 
 __all__ = ["redact_text"]
@@ -29,7 +30,6 @@ _AUTH_SCHEME_WORDS = ("bearer", "basic", "token")
 _AUTH_PATTERNS = tuple(
     re.compile(word + r"[ \t]{1,8}([a-z0-9\-._~+/]+=*)") for word in _AUTH_SCHEME_WORDS
 )
-_WORD_CHAR = re.compile(r"\w")
 _ALNUM_CHAR = re.compile(r"[A-Za-z0-9]")
 # After "=": the word goes on (a key=value pair), as opposed to base64 padding ending it.
 _VALUE_GOES_ON = re.compile(r"[^\s\"'`,;)\]}>&]")
@@ -111,10 +111,12 @@ def _redact_auth_schemes(text: str, lowered: str) -> str:
     out: list[str] = []
     done = 0
     for start, credential_start, credential_end in candidates:
-        if start < done or (start > 0 and _WORD_CHAR.match(text, start - 1)):
+        if start < done or glued(text, start):
             continue
         if not _looks_like_credential(text[credential_start:credential_end].rstrip(".")):
             continue  # "bearer password." ends a sentence
+        if text.startswith((":", "=[", "= "), credential_end):
+            continue  # "bearer api_key: …": a key (its value was handled with the pairs)
         if text[credential_end - 1] == "=" and (
             _VALUE_GOES_ON.match(text, credential_end)
             or is_secret_key(text[credential_start:credential_end].rstrip("="))
@@ -154,9 +156,9 @@ def redact_text(text: str) -> str:
         scrubbed = rule(text, lowered)
         if scrubbed is not text:
             text, lowered = scrubbed, _lower(scrubbed)
-    scrubbed = _redact_auth_schemes(text, lowered)  # each pass checks its own words first
+    # key=value pairs before "Bearer x": in "bearer api_key: x" the key must not be taken for
+    # the credential (the value would be left behind).
+    scrubbed = redact_assignments(text, lowered)
     if scrubbed is not text:
         text, lowered = scrubbed, _lower(scrubbed)
-    if "=" in text or ":" in text or "," in text:
-        text = redact_assignments(text, lowered)
-    return text
+    return _redact_auth_schemes(text, lowered)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from sessionerror.models.secret_keys import REDACTED
+from sessionerror.models.value_spans import glued
 
 __all__ = ["redact_tokens"]
 
@@ -74,7 +75,7 @@ def _token_spans(text: str) -> list[tuple[int, int]]:
                 if not start or text[start - 1] not in before:
                     continue
                 start -= 1
-            if start and text[start - 1] in _ALNUM:
+            if glued(text, start):
                 continue
             if end < len(text) and text[end] in _ALNUM:
                 continue

@@ -122,9 +122,19 @@ _ORDINARY = st.tuples(_PROSE, st.sampled_from(["", *_ORDINARY_EXTRAS]), _PROSE).
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+#: How the text reaches the kit: as is, as a JSON string inside JSON (quotes escaped), or in a
+#: Python repr of a log record.
+_WRAPPERS = {
+    "plain": lambda text: text,
+    "json": lambda text: json.dumps({"detail": text}),
+    "repr": lambda text: repr({"msg": text, "level": "error"}),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     kind=st.sampled_from(sorted(SECRET_KINDS)),
+    wrapper=st.sampled_from(sorted(_WRAPPERS)),
     data=st.data(),
     before=_ORDINARY,
     after=_ORDINARY,
@@ -132,12 +142,13 @@ _ORDINARY = st.tuples(_PROSE, st.sampled_from(["", *_ORDINARY_EXTRAS]), _PROSE).
     right=st.sampled_from(_SEPARATORS),
 )
 def test_generated_secret_never_survives(
-    kind: str, data: st.DataObject, before: str, after: str, left: str, right: str
+    kind: str, wrapper: str, data: st.DataObject, before: str, after: str, left: str, right: str
 ) -> None:
     text, secret = data.draw(SECRET_KINDS[kind], label=kind)
-    embedded = f"{before}{left}{text}{right}{after}"
+    embedded = _WRAPPERS[wrapper](f"{before}{left}{text}{right}{after}")
+    forms = {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]}  # as the wrapper escapes it
     scrubbed = redact_text(embedded)
-    assert secret not in scrubbed, (kind, embedded, scrubbed)
+    assert not any(form in scrubbed for form in forms), (kind, embedded, scrubbed)
 
 
 @settings(max_examples=200, deadline=None)
