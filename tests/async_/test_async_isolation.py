@@ -172,6 +172,15 @@ def test_markers_backends_and_data(pytester: pytest.Pytester, run_async: RunAsyn
         async def test_data_set_loaded(sessionerror_async_db):
             n = await sessionerror_async_db.scalar(select(func.count()).select_from(SessionError))
             assert n > 0
+        """
+    )
+    result = run_async("-rA")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["PASSED *test_only_postgres[[]postgresql[]]"])
+    # A marker typo stops the run at collection, in one line (issue 19).
+    pytester.makepyfile(
+        """
+        import pytest
 
         @pytest.mark.asyncio
         @pytest.mark.sessionerror(comitted=True)
@@ -179,10 +188,9 @@ def test_markers_backends_and_data(pytester: pytest.Pytester, run_async: RunAsyn
             pass
         """
     )
-    result = run_async("-rA")
-    result.assert_outcomes(passed=3, errors=2)
-    result.stdout.fnmatch_lines(["PASSED *test_only_postgres[[]postgresql[]]"])
-    result.stdout.fnmatch_lines(["*Invalid @pytest.mark.sessionerror*comitted*"])
+    result = run_async()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: Invalid @pytest.mark.sessionerror*comitted*"])
 
 
 def test_fixture_and_test_on_different_loops_fail_clearly(
