@@ -112,8 +112,8 @@ class CommittedGuard:
                 return
             try:
                 reset(dbapi_connection, record)
-            except Exception:  # a connection that cannot be reset is not reused
-                record.invalidate()
+            except Exception as exc:  # a connection that cannot be reset is not reused
+                record.invalidate(exc)
 
         event.listen(engine, "checkout", on_checkout)
         event.listen(engine, "checkin", on_checkin)
@@ -236,7 +236,8 @@ def _resetter(engine: Engine) -> Reset:
         pool = engine.pool
 
         def reset_shared(dbapi_connection: Any, record: Any) -> None:
-            # The one in-memory connection cannot be replaced: re-apply the engine's settings.
+            # The one in-memory connection cannot be replaced: re-apply the engine's settings
+            # (foreign keys, busy timeout); a PRAGMA those do not set stays as the test left it.
             pool.dispatch.connect(dbapi_connection, record)
 
         return reset_shared
