@@ -36,8 +36,8 @@ MARKERS = (
     "sqlite: the test runs on the SQLite backend (set by the sessionerror fixtures).",
     "postgresql: the test runs on the PostgreSQL backend (set by the sessionerror fixtures).",
     "sessionerror(*, committed=False, backends=None): committed=True makes sessionerror_db "
-    "really commit (rows deleted after the test); backends=['postgresql'] runs the test on "
-    "those backends only (of the selected ones).",
+    "really commit (the template's rows restored after the test); backends=['postgresql'] "
+    "runs the test on those backends only (of the selected ones).",
     "sessionerror_data(*names): load the named data sets (fixtures/<name>.json) into "
     "sessionerror_db before the test.",
 )
