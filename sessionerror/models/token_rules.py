@@ -47,10 +47,10 @@ _RULES: tuple[re.Pattern[str], ...] = (
 #: Patterns whose match starts one character after the token (Stripe: the s/r of sk_/rk_).
 _PREFIXED = {4: frozenset("sr")}
 # Slack incoming webhooks: the path after /services/ is the credential.
-_SLACK_HOOK = "hooks.slack.com/"
+_SLACK_HOOK = re.compile(r"hooks\.slack\.com/")
 _SLACK_HOOK_PATH = re.compile(r"(?:services|workflows|triggers)/([0-9A-Za-z_+/\-]{8,255}+)")
 # AWS secret access key: exactly 40 base64 characters, near an "aws" word or an access key id.
-_AWS_CONTEXT = re.compile(r"aws|akia|asia")
+_AWS_WORD = re.compile("aws")
 _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _AWS_WINDOW = 160
 
@@ -64,9 +64,11 @@ def _looks_random(value: str) -> bool:
     )
 
 
-def _token_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every prefixed token, standing alone (not inside a longer word)."""
+def _token_spans(text: str) -> tuple[list[tuple[int, int]], list[int]]:
+    """(start, end) of every prefixed token, standing alone (not inside a longer word), and
+    where each AWS access key id ends (its secret key often follows)."""
     spans: list[tuple[int, int]] = []
+    aws_ids: list[int] = []
     for index, pattern in enumerate(_RULES):
         before = _PREFIXED.get(index)
         for match in pattern.finditer(text):
@@ -80,23 +82,23 @@ def _token_spans(text: str) -> list[tuple[int, int]]:
             if end < len(text) and text[end] in _ALNUM:
                 continue
             spans.append((start, end))
-    if _SLACK_HOOK in text:
-        pos = text.find(_SLACK_HOOK)
-        while pos >= 0:
-            path = _SLACK_HOOK_PATH.match(text, pos + len(_SLACK_HOOK))
-            if path is not None:
-                spans.append(path.span(1))
-            pos = text.find(_SLACK_HOOK, pos + len(_SLACK_HOOK))
-    return spans
+            if index == 0 and not text.startswith("AIza", start):
+                aws_ids.append(end)
+    for hook in _SLACK_HOOK.finditer(text):
+        path = _SLACK_HOOK_PATH.match(text, hook.end())
+        if path is not None:
+            spans.append(path.span(1))
+    return spans, aws_ids
 
 
-def _aws_secret_spans(text: str, lowered: str) -> list[tuple[int, int]]:
-    """40-character AWS secret keys within a bounded window after an AWS word or key id."""
+def _aws_secret_spans(text: str, contexts: list[int]) -> list[tuple[int, int]]:
+    """40-character AWS secret keys within a bounded window after an AWS word or key id
+    (``contexts``: where those end, in increasing order)."""
     spans: list[tuple[int, int]] = []
     scanned = 0  # windows never overlap: each character is examined at most once
-    for context in _AWS_CONTEXT.finditer(lowered):
-        start = max(context.end(), scanned)
-        end = min(len(text), context.end() + _AWS_WINDOW)
+    for context in contexts:
+        start = max(context, scanned)
+        end = min(len(text), context + _AWS_WINDOW)
         if start >= end:
             continue
         # Searched a key's length past the window so a longer run is not cut into a "key".
@@ -126,7 +128,8 @@ def redact_tokens(text: str, lowered: str) -> str:
 
     ``lowered`` is ``text`` lower-cased with the same length (for the AWS context words).
     """
-    spans = _token_spans(text)
-    if "aws" in lowered or "akia" in lowered or "asia" in lowered:
-        spans.extend(_aws_secret_spans(text, lowered))
+    spans, contexts = _token_spans(text)
+    contexts.extend(match.end() for match in _AWS_WORD.finditer(lowered))
+    if contexts:
+        spans.extend(_aws_secret_spans(text, sorted(contexts)))
     return _replace(text, spans) if spans else text
