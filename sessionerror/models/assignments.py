@@ -37,7 +37,7 @@ _QUOTE = r"\\?[\"']"
 # - group 4, a header-list entry read from its name, ``"X-Api-Key", "value": `` (also
 #   ``header_value`` / ``headerValue``, ``name=X-Api-Key&value=``).
 _SEPARATOR = (
-    r"([a-z0-9_.\-]{0,48})(?:"
+    r"([a-z0-9_.\-]{0,48}+)(?:"
     rf"(?:{_QUOTE})?[ \t]{{0,8}}([:=])[ \t]{{0,8}}+"
     rf"|{_QUOTE}[ \t]{{0,8}}(,)[ \t]{{0,8}}+(?={_QUOTE})"
     rf"(?!\\?\"[^\"\\\n]{{0,64}}+\\?\"[ \t]*+:|\\?'[^'\\\n]{{0,64}}+\\?'[ \t]*+:)"
