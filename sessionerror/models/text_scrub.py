@@ -1,7 +1,12 @@
-"""Scrub secrets from free text: PEM blocks, JSON Web Tokens, auth-scheme credentials and the
-values of ``key=value`` / ``key: value`` pairs whose key names a secret.
+"""Scrub secrets from free text: the order of the passes, PEM blocks, JSON Web Tokens and
+auth-scheme credentials.
 
-URL passwords are masked by :func:`sessionerror.urls.mask_url_password`.
+The other rule families live in their own modules: URL passwords in
+:func:`sessionerror.urls.mask_url_password` (tokens as URL user names in
+:mod:`~sessionerror.models.url_rules`), well-known token formats in
+:mod:`~sessionerror.models.token_rules`, XML elements, CLI flags and Digest parameters in
+:mod:`~sessionerror.models.markup_rules`, ``key=value`` pairs in
+:mod:`~sessionerror.models.assignments`.
 
 Every pass is linear in the size of the text: candidates are found with ``str.find`` or a
 literal-anchored pattern with bounded, possessive repeats, then examined in a bounded window,
@@ -144,9 +149,11 @@ def _lower(text: str) -> str:
 def redact_text(text: str) -> str:
     """Redact secret forms inside free text, leaving ordinary words alone.
 
-    URL passwords (``***``), PEM private-key blocks, JSON Web Tokens, ``Bearer``/``Basic``/
-    ``Token`` credentials and the values of ``key=value`` / ``key: value`` pairs whose key names
-    a secret (``[REDACTED]``). "password reset failed" stays as it is.
+    URL passwords and tokens used as URL user names (``***``); PEM private-key blocks, JSON Web
+    Tokens, well-known token formats (AWS, GitHub, Slack, Google, Stripe...), XML elements, CLI
+    flags and Digest parameters of secrets, the values of ``key=value`` / ``key: value`` /
+    ``("Name", "value")`` pairs whose key names a secret, and ``Bearer``/``Basic``/``Token``
+    credentials (``[REDACTED]``). "password reset failed" stays as it is.
     """
     if _ONE_SHORT_WORD.fullmatch(text):
         return text  # "body", "status": no secret form fits in one short word (keys mostly)
