@@ -155,7 +155,7 @@ def test_url_step_missing_driver(server_url: str, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(BackendUnavailableError) as info:
         PostgresProvider(url=_with_password(server_url)).start()
     message = str(info.value)
-    _assert_clean_message(message, fix="pip install sessionerror[postgres]")
+    _assert_clean_message(message, fix='pip install "sessionerror[postgres]"')
     assert "psycopg2 driver is not installed" in message
 
 

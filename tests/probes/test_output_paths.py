@@ -33,40 +33,6 @@ from sessionerror.plugin.state import get_state
 from sessionerror.runtime.repository import SessionErrorRepository
 
 CORPUS_FILE = Path(__file__).with_name("secret_corpus.json")
-#: Kinds whose redaction rule is the rules engineer's part of issue 16 (redaction.py,
-#: text_scrub.py, secret_keys.py): expected to pass once that lands; not strict, so they turn
-#: green by themselves. Re-read the corpus file before shortening this list.
-RULES_PENDING = frozenset(
-    {
-        "cookie_second",
-        "cookie_third",
-        "set_cookie_later",
-        "digest_response",
-        "digest_nonce",
-        "digest_json",
-        "escaped_quote_tail",
-        "escaped_quote_json",
-        "aws_access_key_id",
-        "aws_temp_key_id",
-        "aws_secret_after_id",
-        "github_pat_classic",
-        "github_oauth",
-        "github_in_url_user",
-        "token_in_url_user",
-        "slack_bot",
-        "slack_webhook",
-        "google_api_key",
-        "stripe_live",
-        "stripe_restricted",
-        "xml_password",
-        "xml_client_secret",
-        "cli_flag_password",
-        "cli_flag_token_quoted",
-        "header_tuple_3",
-        "header_tuple_pair_text",
-        "header_name_value_text",
-    }
-)
 
 
 def _corpus() -> tuple[list[dict[str, str]], list[str]]:
@@ -202,15 +168,7 @@ def outputs(
 
 
 def _secret_params() -> list[Any]:
-    params = []
-    for entry in SECRETS:
-        marks = (
-            [pytest.mark.xfail(reason="redaction rule pending (rules part of issue 16)")]
-            if entry["kind"] in RULES_PENDING
-            else []
-        )
-        params.append(pytest.param(entry["kind"], entry["secret"], id=entry["kind"], marks=marks))
-    return params
+    return [pytest.param(entry["kind"], entry["secret"], id=entry["kind"]) for entry in SECRETS]
 
 
 @pytest.mark.parametrize(("kind", "secret"), _secret_params())
