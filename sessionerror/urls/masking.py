@@ -24,9 +24,11 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}+(?:://?|//)")
 _WORD_END = re.compile(r"[\s\"'<>`]")
 # From a position, everything up to and including the last word delimiter (one anchored match).
 _LAST_DELIMITER = re.compile(r"(?s).*[\s\"'<>`]")
-# The same, for whitespace only (a password may hold quotes, backticks and <>).
-_LAST_SPACE = re.compile(r"(?s).*\s")
 _SPACE = re.compile(r"\s")
+# What a URL's user name never holds (so ``"https://a/b","email":"x@y"`` is not a userinfo).
+_NOT_IN_USER = re.compile(r"[\s/\"'<>`@,{}\[\]]")
+#: How far past its first "@" a password with quotes is looked for.
+_QUOTED_REACH = 256
 
 
 def _mask_userinfo(text: str) -> str:
@@ -62,17 +64,23 @@ def _quoted_password_span(
     text: str, floor: int, first_at: int, word_end: int
 ) -> tuple[tuple[int, int] | None, int]:
     """A password holding a quote, a backtick or ``<>`` (``scheme://user:pa'ss@host``): the span
-    in the word delimited by whitespace only, when it has a ``scheme://`` before the ``@``.
+    after the nearest ``scheme://`` before the ``@``, when a plain user name follows it.
 
-    Returns ``(span or None, where the examined word ends)``.
+    Returns ``(span or None, where scanning resumes)``. Bounded: a quoted password is searched
+    for at most :data:`_QUOTED_REACH` characters past the ``@``, so one line of minified JSON
+    costs one pass, and JSON around an e-mail address is never mistaken for a user name.
     """
-    space = _LAST_SPACE.match(text, floor, first_at)
-    start = space.end() if space else floor
-    if text.find("://", start, first_at) < 0:
+    scheme = text.rfind("://", floor, first_at)  # C-speed: most "@" have no URL before them
+    if scheme < 0:
         return None, word_end
-    end_match = _SPACE.search(text, first_at)
-    end = end_match.start() if end_match else len(text)
-    return _password_span(text, start, first_at, end), end
+    user_start = scheme + 3
+    colon = text.find(":", user_start, first_at)
+    if colon < 0 or _NOT_IN_USER.search(text, user_start, colon):
+        return None, word_end
+    space = _SPACE.search(text, first_at, first_at + _QUOTED_REACH)
+    end = space.start() if space else min(len(text), first_at + _QUOTED_REACH)
+    span = _password_span(text, scheme, first_at, end)
+    return span, (span[1] + 1 if span else word_end)
 
 
 def _password_span(text: str, start: int, first_at: int, end: int) -> tuple[int, int] | None:

@@ -221,3 +221,13 @@ def test_validation_messages_never_echo_a_refused_value(call: object) -> None:
 def test_validation_names_a_wrong_enum_word() -> None:
     with pytest.raises(ErrorDataValidationError, match="Invalid severity 'fatal'"):
         coerce_enum(ErrorSeverity, "fatal", "severity")
+
+
+def test_json_around_an_email_is_not_taken_for_a_quoted_password() -> None:
+    """One line of minified JSON: a URL, then an e-mail address, then a DSN. Only the DSN's
+    password goes; before, everything from the URL's path to the DSN's "@" was masked."""
+    from sessionerror.urls import mask_url_password
+
+    text = '{"url":"https://x.test/a","email":"a@b.c","dsn":"postgresql://u:pw@h/db"}'
+    assert mask_url_password(text) == text.replace(":pw@", ":***@")
+    assert mask_url_password("postgresql://app:pa'ss@db/x") == "postgresql://app:***@db/x"
