@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 SIZES = {"1 kB": 1_000, "100 kB": 100_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
@@ -251,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="up to 1 MB; old code at 1 kB only")
     parser.add_argument("--old-timeout", type=float, default=30.0, help="seconds per old run")
     parser.add_argument("--old-worker", nargs=2, metavar=("KIND", "SIZE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(__file__).with_name("redaction-results.md"),
+        help="results file the docs include (default: benchmarks/redaction-results.md)",
+    )
     args = parser.parse_args(argv)
     if args.old_worker:
         kind, size = args.old_worker[0], int(args.old_worker[1])
@@ -260,15 +267,23 @@ def main(argv: list[str] | None = None) -> int:
 
     from sessionerror.models.redaction import redact, redact_text
 
+    written: list[str] = []
+
+    def say(*parts: object) -> None:
+        line = " ".join(str(part) for part in parts)
+        print(line)
+        written.append(line)
+
     sizes = {k: v for k, v in SIZES.items() if not args.quick or v <= 1_000_000}
     old_limit = 1_000 if args.quick else 1_000_000
-    print(
+    say(
         "redact({'body': payload}) in MB/s (higher is better): new on CPU time / new on wall "
-        f"time / old (before issue 8) on CPU time, killed after {args.old_timeout:.0f} s and "
+        f"time / old (the first, quadratic implementation) on CPU time, killed after "
+        f"{args.old_timeout:.0f} s and "
         f"run up to {old_limit:,} characters; load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"| payload | {' | '.join(f'{s} new cpu / wall | {s} old' for s in sizes)} |")
-    print(f"| --- | {' | '.join('--: | --:' for _ in sizes)} |")
+    say(f"| payload | {' | '.join(f'{s} new cpu / wall | {s} old' for s in sizes)} |")
+    say(f"| --- | {' | '.join('--: | --:' for _ in sizes)} |")
     for kind in KINDS:
         cells = []
         for size in sizes.values():
@@ -282,22 +297,22 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 old_cell = "not run"
             cells.append(f"{_mb_per_s(size, cpu)} / {_mb_per_s(size, wall)} | {old_cell}")
-        print(f"| {kind} | {' | '.join(cells)} |")
-    print()
-    print("Linearity: redact_text CPU seconds at 1 MB and 4 MB (ratio 4 if linear; limit 5):")
-    print("| payload | 1 MB s | 4 MB s | MB/s at 4 MB | ratio |")
-    print("| --- | --: | --: | --: | --: |")
+        say(f"| {kind} | {' | '.join(cells)} |")
+    say()
+    say("Linearity: redact_text CPU seconds at 1 MB and 4 MB (ratio 4 if linear; limit 5):")
+    say("| payload | 1 MB s | 4 MB s | MB/s at 4 MB | ratio |")
+    say("| --- | --: | --: | --: | --: |")
     for kind in KINDS:
         small, large = payload(kind, 1_000_000), payload(kind, 4_000_000)
         # Best of at least 5: on a shared machine one slow run would read as non-linear.
         cpu_small = seconds_per_call(lambda text=small: redact_text(text), 0.5, min_runs=5)[0]
         cpu_large = seconds_per_call(lambda text=large: redact_text(text), 1.0, min_runs=5)[0]
-        print(
+        say(
             f"| {kind} | {cpu_small:.3f} | {cpu_large:.3f} | {_mb_per_s(4_000_000, cpu_large)} "
             f"| {cpu_large / cpu_small:.1f} |"
         )
-    print()
-    print(
+    say()
+    say(
         "SessionErrorRepository.record() of one error with a 1 MB / 4 MB technical_details "
         "value (SQLite in memory, best of 3):"
     )
@@ -306,7 +321,17 @@ def main(argv: list[str] | None = None) -> int:
         for size in (1_000_000, 4_000_000):
             cpu, wall = record_seconds(kind, size)
             timings.append(f"{cpu * 1000:,.0f} ms CPU / {wall * 1000:,.0f} ms wall")
-        print(f"- {kind}: 1 MB {timings[0]}; 4 MB {timings[1]}")
+        say(f"- {kind}: 1 MB {timings[0]}; 4 MB {timings[1]}")
+    import platform
+    from datetime import UTC, datetime
+
+    heading = (
+        f"# Secret scrubbing benchmark\n\n`python benchmarks/redaction.py"
+        f"{' --quick' if args.quick else ''}` on {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+    )
+    args.output.write_text(heading + "\n".join(written) + "\n", encoding="utf-8")
+    print(f"written to {args.output}")
     return 0
 
 

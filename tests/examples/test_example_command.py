@@ -191,7 +191,7 @@ def test_every_suggested_command_exists() -> None:
     commands = _subcommands()
     assert {"check", "export", "summary", "example", "build-image"} <= commands
     sources = [*sorted((ROOT / "sessionerror").rglob("*.py")), ROOT / "README.md"]
-    sources += [ROOT / "examples" / "README.md"]
+    sources += [ROOT / "examples" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     wrong = []
     for path in sources:
         text = path.read_text(encoding="utf-8")
