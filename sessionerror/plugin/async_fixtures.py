@@ -203,4 +203,6 @@ async def async_session_error(async_workflow_session: Any) -> Any:
     """One (warning, user-fixable, upload) error of ``async_workflow_session``."""
     from sessionerror.factories.classes import SessionErrorFactory
 
-    return await SessionErrorFactory.create_async(session=async_workflow_session)
+    return await SessionErrorFactory.create_async(
+        session=async_workflow_session, user_fixable=True, upload=True
+    )

@@ -100,5 +100,8 @@ def session_error(
     session_error_factory: type[SessionErrorFactory], workflow_session: WorkflowSession
 ) -> SessionError:
     """One flushed (warning, user-fixable, upload) error of ``workflow_session``."""
-    created: SessionError = session_error_factory.create(session=workflow_session)
+    # A stated kind: a default factory error varies its stage and category.
+    created: SessionError = session_error_factory.create(
+        session=workflow_session, user_fixable=True, upload=True
+    )
     return created

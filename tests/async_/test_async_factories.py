@@ -55,6 +55,8 @@ async def test_every_factory_and_batches(sessionerror_async_db: AsyncSession) ->
 async def test_factory_fixtures(async_session_error: Any, async_workflow_session: Any) -> None:
     assert async_session_error.session_id == async_workflow_session.id
     assert async_session_error.severity is ErrorSeverity.WARNING
+    assert async_session_error.error_category == "user_fixable"
+    assert async_session_error.operation_stage == "upload"
 
 
 async def test_without_a_bound_session_the_error_says_what_to_do() -> None:

@@ -152,6 +152,9 @@ def test_model_fixtures(
     assert session_error.session_id == uploaded_file.session_id == ticket.session_id
     assert session_error.session_id == workflow_session.id
     assert stored(sessionerror_db, session_error)["id"] == session_error.id
+    # the documented kind, whatever a default factory error draws
+    assert (session_error.severity, session_error.error_category) == ("warning", "user_fixable")
+    assert session_error.operation_stage == "upload"
 
 
 def _snapshot() -> list[tuple[Any, ...]]:
