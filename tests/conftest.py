@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,3 +50,23 @@ def timeout_record() -> dict[str, Any]:
         "technical_details": {"status": 504},
         "error_code": "JIRA_TIMEOUT",
     }
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and the wheel of this checkout, built once per test process.
+
+    The wheel tests (data sets, example commands, the docs' first steps) install and inspect
+    what a user downloads, not the checkout.
+    """
+    folder = tmp_path_factory.mktemp("dist")
+    root = Path(__file__).resolve().parents[1]
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(folder), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    return folder

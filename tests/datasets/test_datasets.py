@@ -344,23 +344,9 @@ def test_database_refusal_rolls_back_the_whole_dataset(
     assert sessionerror_db.get(WorkflowSession, uuid.UUID(document["sessions"][1]["id"]))
 
 
-def test_wheel_ships_the_datasets(tmp_path: Path) -> None:
-    """Build the wheel, install it in a scratch directory and find the data sets there."""
-    root = Path(__file__).resolve().parents[2]
-    build = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", str(root), "-o", str(tmp_path / "dist")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        check=False,
-    )
-    if build.returncode != 0 and "No module named build" in build.stderr:
-        pytest.skip("the 'build' package is not installed")
-    if build.returncode != 0 and "hatchling" in build.stdout + build.stderr:
-        pytest.skip(f"the build backend could not be installed: {build.stderr[-300:]}")
-    assert build.returncode == 0, build.stdout + build.stderr
-    wheel = next((tmp_path / "dist").glob("*.whl"))
+def test_wheel_ships_the_datasets(built_dist: Path, tmp_path: Path) -> None:
+    """Install the wheel in a scratch directory and find the data sets there."""
+    wheel = next(built_dist.glob("*.whl"))
     target = tmp_path / "site"
     install = subprocess.run(
         [

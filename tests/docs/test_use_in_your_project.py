@@ -27,20 +27,11 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sdist and the wheel of this checkout, built once."""
-    folder = tmp_path_factory.mktemp("dist")
-    built = _run(
-        [sys.executable, "-m", "build", "--outdir", str(folder), str(ROOT)], ROOT, dict(os.environ)
-    )
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
-    return folder
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX virtualenv layout")
-def test_the_use_in_your_project_page_works_from_the_wheel(dist: Path, tmp_path: Path) -> None:
-    [wheel] = dist.glob("sessionerror-*.whl")
+def test_the_use_in_your_project_page_works_from_the_wheel(
+    built_dist: Path, tmp_path: Path
+) -> None:
+    [wheel] = built_dist.glob("sessionerror-*.whl")
 
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
