@@ -1,9 +1,9 @@
 import os
 
 from alembic import context
+from myapp.models import Base
 from sqlalchemy import create_engine, pool
 
-from myapp.models import Base
 from sessionerror.autogenerate import render_item
 
 config = context.config
