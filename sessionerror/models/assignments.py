@@ -50,6 +50,7 @@ _PAIR_GROUP = 3
 _ENTRY_GROUP = 4
 _UNQUOTED_GROUP = 7
 _MATCH_START = re.Match.start
+_MASKS = (REDACTED, _MASK)
 
 
 def _stem_pattern(stem: str) -> re.Pattern[str]:
@@ -67,6 +68,7 @@ _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
 # Labels of the name in a header-list entry: {"name"|"key"|"header"|"field": ..., "value": ...}.
 _PAIR_LABELS = ("name", "key", "header", "field")
+_LABEL_GAP = frozenset(" \t\"'\\")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
@@ -156,13 +158,21 @@ class _Keys:
         return HEADER_NAME.fullmatch(name) is not None and self.secret(name)
 
 
-def _is_entry_name(text: str, lowered: str, key_start: int) -> bool:
+def _is_entry_name(lowered: str, key_start: int) -> bool:
     """True if the name at ``key_start`` is labelled as one: ``"name": "X-Api-Key"`` (also
     ``key``/``header``/``field``, ``header_name``...), read backwards in a bounded window."""
-    before = lowered[max(0, key_start - 40) : key_start].rstrip(" \t\"'\\")
-    if not before.endswith((":", "=")):
+    floor = max(0, key_start - 40)
+    pos = key_start
+    # Walked back by index (no slice per entry): quotes and spaces, ":" or "=", quotes and
+    # spaces again, then the label must end there.
+    while pos > floor and lowered[pos - 1] in _LABEL_GAP:
+        pos -= 1
+    if pos <= floor or lowered[pos - 1] not in ":=":
         return False
-    return before[:-1].rstrip(" \t\"'\\").endswith(_PAIR_LABELS)
+    pos -= 1
+    while pos > floor and lowered[pos - 1] in _LABEL_GAP:
+        pos -= 1
+    return lowered.endswith(_PAIR_LABELS, floor, pos)
 
 
 def _is_quoted_pair(text: str, key_start: int, key: str, match: re.Match[str], keys: _Keys) -> bool:
@@ -189,15 +199,19 @@ def redact_assignments(text: str, lowered: str) -> str:
         return text
     matches.sort(key=_MATCH_START)  # each pattern's run is sorted already: a linear merge
     out: list[str] = []
+    append = out.append
     done = 0
     keys = _Keys()
     known = keys.known
+    header_names: dict[str, bool] = {}
     lines = LineEnds(text)
+    # Locals: this loop runs once per candidate, a few per 100 characters of minified JSON.
+    key_chars, masks, schemes = _KEY_CHARS, _MASKS, _AUTH_SCHEMES
     for match in matches:
         stem_start = match.start()
         if stem_start < done:
             continue
-        if stem_start and text[stem_start - 1] in _KEY_CHARS:
+        if stem_start and text[stem_start - 1] in key_chars:
             key_start = _key_before(text, stem_start)
         else:
             key_start = stem_start
@@ -211,25 +225,31 @@ def redact_assignments(text: str, lowered: str) -> str:
             if match.start(_PAIR_GROUP) >= 0:
                 if not _is_quoted_pair(text, key_start, key, match, keys):
                     continue
-            elif not (HEADER_NAME.fullmatch(key) and _is_entry_name(text, lowered, key_start)):
-                continue
+            else:
+                header = header_names.get(key)
+                if header is None:
+                    header = header_names[key] = HEADER_NAME.fullmatch(key) is not None
+                if not (header and _is_entry_name(lowered, key_start)):
+                    continue
         group = match.lastindex
         span: tuple[int, int] | None
         if group is None or group <= _ENTRY_GROUP:
             span = _value_span(text, match.end(), lines, whole_line=kind == _COOKIE)
-        elif kind == _COOKIE:  # the whole header line, not its first name=value
-            value_start = match.start(group) - (group != _UNQUOTED_GROUP)
-            span = _value_span(text, value_start, lines, whole_line=True)
+        elif kind == _COOKIE and group == _UNQUOTED_GROUP:
+            # The whole header line, not its first name=value. (A quoted cookie value, the
+            # regex's group, already runs to its closing quote: the same span _value_span
+            # would find, so it takes the common path below.)
+            span = _value_span(text, match.start(group), lines, whole_line=True)
         else:
             span = match.span(group)
-            if group == _UNQUOTED_GROUP and lowered[span[0] : span[1]] in _AUTH_SCHEMES:
+            if group == _UNQUOTED_GROUP and lowered[span[0] : span[1]] in schemes:
                 span = _value_span(text, span[0], lines)
-            elif span[0] == span[1] or text.startswith((REDACTED, _MASK), span[0]):
+            elif span[0] == span[1] or text.startswith(masks, span[0]):
                 span = None
         if span is None:
             continue
-        out.append(text[done : span[0]])
-        out.append(REDACTED)
+        append(text[done : span[0]])
+        append(REDACTED)
         done = span[1]
     if not out:
         return text

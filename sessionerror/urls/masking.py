@@ -14,7 +14,11 @@ __all__ = ["MASK", "mask_url_password"]
 MASK = "***"
 _MASK = MASK
 # ?password=... / &pwd=... (libpq and SQLAlchemy accept the password as a query parameter).
-_QUERY_PASSWORD = re.compile(r"(?i)[?&](?:password|passwd|pwd)=")
+# Searched literal-first on the lower-cased text (a case-insensitive pattern opening with
+# ``[?&]`` has no literal prefix: it cost 6 ms per MB); the ``?``/``&`` is checked after.
+_QUERY_PASSWORD_KEY = re.compile(r"p(?:assw(?:or)?d|wd)=")
+_QUERY_OPENERS = "?&"
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 _QUERY_VALUE = re.compile(r"[^&#\s\"'<>]*+")
 #: Trailing punctuation that ends a sentence rather than a value (kept after the mask).
 _TRAILING = ":;,.)]}!?"
@@ -46,6 +50,13 @@ def _mask_userinfo(text: str) -> str:
         word_start = delimiter.end() if delimiter else pos
         end_match = _WORD_END.search(text, first_at)
         word_end = end_match.start() if end_match else length
+        if text.find(":", word_start, first_at) < 0 and (
+            word_start <= pos or text.rfind("://", pos, first_at) < 0
+        ):
+            # No ":" in the word before its "@" (an e-mail address) nor a "scheme://" before
+            # it: neither helper below can find a password (checked here, once per "@").
+            pos = word_end
+            continue
         span = _password_span(text, word_start, first_at, word_end)
         if span is None and word_start > pos:
             span, word_end = _quoted_password_span(text, pos, first_at, word_end)
@@ -100,18 +111,20 @@ def _password_span(text: str, start: int, first_at: int, end: int) -> tuple[int,
         if scheme is not None:  # typos: scheme:/user:pw@host, scheme//user:pw@host
             start = scheme.end()
     # The userinfo ends at the LAST "@" before the query; a raw "@" or "/" may be in the password.
-    query = len(text)
-    for mark in "?#":
-        found = text.find(mark, first_at, end)
-        if 0 <= found < query:
-            query = found
-    last_at = text.rfind("@", first_at, min(query, end))
+    stop = end
+    found = text.find("?", first_at, stop)
+    if found >= 0:
+        stop = found
+    found = text.find("#", first_at, stop)
+    if found >= 0:
+        stop = found
+    last_at = text.rfind("@", first_at, stop)
     if last_at < 0:
         last_at = first_at
     colon = text.find(":", start, last_at)
     if colon < 0 or colon + 1 >= last_at:
         return None
-    if text[start:colon].lower() == "mailto":
+    if colon - start == 6 and text[start:colon].lower() == "mailto":
         return None
     return colon + 1, last_at
 
@@ -120,9 +133,13 @@ def _mask_query_passwords(text: str) -> str:
     """Mask ``?password=...`` / ``&pwd=...`` values, keeping punctuation that ends a sentence."""
     out: list[str] = []
     done = 0
-    for match in _QUERY_PASSWORD.finditer(text):
+    lowered = text.lower()
+    if len(lowered) != len(text):  # str.lower may change the length of non-ASCII text
+        lowered = text.translate(_ASCII_LOWER)
+    for match in _QUERY_PASSWORD_KEY.finditer(lowered):
+        key_start = match.start()
         value_start = match.end()
-        if value_start < done:
+        if not key_start or text[key_start - 1] not in _QUERY_OPENERS or value_start < done:
             continue
         value = _QUERY_VALUE.match(text, value_start)
         value_end = value.end() if value else value_start
