@@ -68,7 +68,9 @@ _UNQUOTED_VALUE = re.compile(r"[^\s\"'&,;)\]}<>]*+")
 _SPACES = re.compile(r"[ \t]{0,8}+")
 # Labels of the name in a header-list entry: {"name"|"key"|"header"|"field": ..., "value": ...}.
 _PAIR_LABELS = ("name", "key", "header", "field")
-_LABEL_GAP = frozenset(" \t\"'\\")
+# A label, then ":" or "=" with quotes and spaces around, ending where the name starts (the
+# search's end position: ``\Z`` matches there).
+_ENTRY_LABEL = re.compile(rf"(?:{'|'.join(_PAIR_LABELS)})" + r"[ \t\"'\\]*+[:=][ \t\"'\\]*+\Z")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
@@ -149,19 +151,9 @@ class _Keys:
 
 def _is_entry_name(lowered: str, key_start: int) -> bool:
     """True if the name at ``key_start`` is labelled as one: ``"name": "X-Api-Key"`` (also
-    ``key``/``header``/``field``, ``header_name``...), read backwards in a bounded window."""
-    floor = max(0, key_start - 40)
-    pos = key_start
-    # Walked back by index (no slice per entry): quotes and spaces, ":" or "=", quotes and
-    # spaces again, then the label must end there.
-    while pos > floor and lowered[pos - 1] in _LABEL_GAP:
-        pos -= 1
-    if pos <= floor or lowered[pos - 1] not in ":=":
-        return False
-    pos -= 1
-    while pos > floor and lowered[pos - 1] in _LABEL_GAP:
-        pos -= 1
-    return lowered.endswith(_PAIR_LABELS, floor, pos)
+    ``key``/``header``/``field``, ``header_name``...), read in a bounded window before it."""
+    floor = key_start - 40 if key_start > 40 else 0
+    return _ENTRY_LABEL.search(lowered, floor, key_start) is not None
 
 
 def _is_quoted_pair(text: str, key_start: int, key: str, match: re.Match[str], keys: _Keys) -> bool:
