@@ -71,6 +71,8 @@ _PAIR_LABELS = ("name", "key", "header", "field")
 # A label, then ":" or "=" with quotes and spaces around, ending where the name starts (the
 # search's end position: ``\Z`` matches there).
 _ENTRY_LABEL = re.compile(rf"(?:{'|'.join(_PAIR_LABELS)})" + r"[ \t\"'\\]*+[:=][ \t\"'\\]*+\Z")
+#: Spellings of that label common enough to be checked first (each one matches _ENTRY_LABEL).
+_COMMON_ENTRY_LABELS = ('"name": "', '"name":"', "'name': '", "name=")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
@@ -153,6 +155,8 @@ def _is_entry_name(lowered: str, key_start: int) -> bool:
     """True if the name at ``key_start`` is labelled as one: ``"name": "X-Api-Key"`` (also
     ``key``/``header``/``field``, ``header_name``...), read in a bounded window before it."""
     floor = key_start - 40 if key_start > 40 else 0
+    if lowered.endswith(_COMMON_ENTRY_LABELS, floor, key_start):
+        return True  # the usual spellings, one C call (the search tries every window start)
     return _ENTRY_LABEL.search(lowered, floor, key_start) is not None
 
 
