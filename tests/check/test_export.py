@@ -6,6 +6,7 @@ import json
 import sqlite3
 import sys
 import uuid
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def test_export_to_sqlite_utils(reference_db_url: str, tmp_path: Path) -> None:
     assert SECRET not in target.read_bytes().decode("latin-1")
     hits = list(db["session_errors"].search("jira"))
     assert [h["error_code"] for h in hits] == ["JIRA_401"]
-    with sqlite3.connect(target) as conn:
+    with closing(sqlite3.connect(target)) as conn:
         assert conn.execute(
             "SELECT json_extract(recovery_actions, '$.actions[0]') FROM session_errors"
         ).fetchone() == ("Retry",)
@@ -170,7 +171,7 @@ def test_export_refuses_to_overwrite(
     assert list(out.iterdir()) == [target]  # no partial file left
     assert main(["export", "--db", reference_db_url, "--to", str(target), "--replace"]) == 0
     assert "exported 2 sessions and 4 errors" in capsys.readouterr().out
-    with sqlite3.connect(target) as conn:
+    with closing(sqlite3.connect(target)) as conn:
         assert conn.execute("SELECT count(*) FROM session_errors").fetchone() == (4,)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -184,7 +185,8 @@ def test_an_undecodable_row_is_never_quoted(
 ) -> None:
     path = tmp_path / "bad.db"
     _insert_raw_row(f"sqlite:///{path}")
-    with sqlite3.connect(path) as conn:  # what a C extension or another tool may leave
+    # what a C extension or another tool may leave (closing: the connection's with only commits)
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(
             "UPDATE session_errors SET user_message = CAST(? AS TEXT)",
             (b"bad \xff password=utfSecret99 end",),
