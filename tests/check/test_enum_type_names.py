@@ -104,16 +104,6 @@ async def _write_async(url: str) -> int:
         await engine.dispose()
 
 
-def _apply(url: str, statements: list[str]) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
 def test_the_mixin_binds_the_contract_type_names_and_every_fix_uses_them() -> None:
     table = TeamError.__table__
     assert ENUM_TYPE_NAMES == {"error_category": "error_category", "severity": "error_severity"}
@@ -159,7 +149,7 @@ def test_the_printed_fix_applied_verbatim_passes_and_writes_through_both_drivers
         assert "schema.enum.severity" in failing
         behaviour_fix = report.get("behaviour.rejects_unknown_category").fix
         assert behaviour_fix is not None and behaviour_fix == category.fix
-    _apply(blank_db_url, script)
+    run_ddl(blank_db_url, script)
     again = run_checks(blank_db_url)
     assert again.ok, again.format()
     assert asyncio.run(run_checks_async_on(blank_db_url)).ok
