@@ -93,30 +93,12 @@ def test_script_with_db_url_leaves_the_database_unchanged(
 @pytest.mark.parametrize("sessionerror_backend", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_script_with_bare_postgresql_url_creates_nothing(
-    sessionerror_engine: Engine, sessionerror_backend: str, name: str
+    empty_postgres_url: str, sessionerror_backend: str, name: str
 ) -> None:
-    url = sessionerror_engine.url.set(drivername="postgresql")
     # An empty database of the same server: the schema is created inside the rolled-back
-    # transaction, so afterwards there must be no table and no enum type.
-    with sessionerror_engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}_empty"')
-        connection.exec_driver_sql(f'CREATE DATABASE "{url.database}_empty"')
-    empty = url.set(database=f"{url.database}_empty")
-    try:
-        done = run_script(name, "--db", empty.render_as_string(hide_password=False))
-        assert done.returncode == 0, done.stdout + done.stderr
-        check = engine_from_url(empty.render_as_string(hide_password=False))
-        try:
-            inspector = inspect(check)
-            assert inspector.get_table_names() == []
-            assert inspector.get_enums() == []
-        finally:
-            check.dispose()
-    finally:
-        with sessionerror_engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}_empty"')
+    # transaction, so afterwards there must be no table and no enum type (the fixture checks).
+    done = run_script(name, "--db", empty_postgres_url)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_engine_from_url_names_the_psycopg2_driver() -> None:
