@@ -220,7 +220,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _shared(sessionerror_async_support, sessionerror_database, pytestconfig):
-    from sessionerror.plugin.async_state import async_registry
+    from sessionerror.plugin.state_async import async_registry
     engine = await async_registry(pytestconfig).engine_for(sessionerror_database)
     async with AsyncSession(engine, expire_on_commit=False) as db:
         yield db
@@ -333,7 +333,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from sessionerror import Base, WorkflowSession
 from sessionerror.isolation import rolled_back_session
-from sessionerror.testdb.async_isolation import async_rolled_back_session, create_async_test_engine
+from sessionerror.testdb.isolation_async import async_rolled_back_session, create_async_test_engine
 from sessionerror.testdb.sqlite import create_sqlite_engine
 
 url = sys.argv[1]

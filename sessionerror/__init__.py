@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sessionerror.check.api import assert_contract, run_checks
 
     # -- async API (issue 10): loaded on first use, needs the "async" extra to run
-    from sessionerror.check.async_api import assert_contract_async
+    from sessionerror.check.api_async import assert_contract_async
     from sessionerror.datasets import available_datasets, load_dataset
     from sessionerror.errors import (
         BackendUnavailableError,
@@ -32,16 +32,16 @@ if TYPE_CHECKING:
         UploadedFile,
         WorkflowSession,
     )
-    from sessionerror.models.async_binding import bind_async_session, current_async_session
     from sessionerror.models.audit import AUDIT, audit_resolution_attempt, audit_user_action
     from sessionerror.models.binding import bind_session, current_session
+    from sessionerror.models.binding_async import bind_async_session, current_async_session
     from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
     from sessionerror.models.redaction import redact
-    from sessionerror.runtime.async_repository import (
+    from sessionerror.runtime.repository import SessionErrorRepository
+    from sessionerror.runtime.repository_async import (
         AsyncSessionErrorRepository,
         purge_expired_sessions_async,
     )
-    from sessionerror.runtime.repository import SessionErrorRepository
     from sessionerror.runtime.retention import purge_expired_sessions
     from sessionerror.urls import mask_url_password
 
@@ -79,11 +79,11 @@ _EXPORTS: dict[str, str] = {
     "SessionErrorRepository": "runtime.repository",
     "purge_expired_sessions": "runtime.retention",
     # -- async API (issue 10)
-    "AsyncSessionErrorRepository": "runtime.async_repository",
-    "purge_expired_sessions_async": "runtime.async_repository",
-    "bind_async_session": "models.async_binding",
-    "assert_contract_async": "check.async_api",
-    "current_async_session": "models.async_binding",
+    "AsyncSessionErrorRepository": "runtime.repository_async",
+    "purge_expired_sessions_async": "runtime.repository_async",
+    "bind_async_session": "models.binding_async",
+    "assert_contract_async": "check.api_async",
+    "current_async_session": "models.binding_async",
 }
 
 __all__ = [

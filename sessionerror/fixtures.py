@@ -3,7 +3,7 @@
 New code imports them from :mod:`sessionerror.plugin`.
 """
 
-from sessionerror.plugin.fixture_factories import (
+from sessionerror.plugin.database_factories import (
     sessionerror_db_factory,
     sessionerror_engine_factory,
 )

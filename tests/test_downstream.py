@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 CONFTEST = """
-pytest_plugins = ["sessionerror.plugin.factory_fixtures"]
+pytest_plugins = ["sessionerror.plugin.row_fixtures"]
 """
 
 TESTS = """

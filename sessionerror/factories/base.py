@@ -16,7 +16,7 @@ from factory.declarations import Trait
 from sqlalchemy.orm import Session
 
 from sessionerror.errors import NoSessionBoundError
-from sessionerror.factories.async_support import AsyncFactoryMixin
+from sessionerror.factories.creation_async import AsyncFactoryMixin
 from sessionerror.models.binding import current_session
 
 __all__ = ["SessionErrorKitFactory", "bound_session"]

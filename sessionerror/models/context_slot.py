@@ -1,7 +1,7 @@
 """A context-local slot for one session: what the sync and the async bindings share.
 
 :mod:`sessionerror.models.binding` keeps a ``Session`` in one,
-:mod:`sessionerror.models.async_binding` an ``AsyncSession``; each checks the session's kind
+:mod:`sessionerror.models.binding_async` an ``AsyncSession``; each checks the session's kind
 before binding it.
 """
 

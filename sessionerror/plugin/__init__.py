@@ -5,7 +5,7 @@ Hooks live in :mod:`sessionerror.plugin.hooks`; the fixture modules are register
 for conftest files.
 """
 
-from sessionerror.plugin.fixture_factories import (
+from sessionerror.plugin.database_factories import (
     sessionerror_db_factory,
     sessionerror_engine_factory,
 )
@@ -13,14 +13,14 @@ from sessionerror.plugin.hooks import *  # noqa: F403  (pytest collects hooks by
 from sessionerror.plugin.hooks import __all__ as _hooks
 
 pytest_plugins = [
-    "sessionerror.plugin.fixtures",
-    "sessionerror.plugin.factory_fixtures",
-    "sessionerror.plugin.async_fixtures",  # issue 10: async engine/connection/session
-    "sessionerror.plugin.async_request_fixtures",  # a session per request of an async app
+    "sessionerror.plugin.database_fixtures",
+    "sessionerror.plugin.row_fixtures",
+    "sessionerror.plugin.database_fixtures_async",  # issue 10: async engine/connection/session
+    "sessionerror.plugin.request_fixtures_async",  # a session per request of an async app
     # migrations (issue 11): build once per run, copy per worker; the migration checks
     "sessionerror.plugin.schema_build",
     "sessionerror.plugin.lazy",  # issue 19: resolve and build only when a test needs a database
-    "sessionerror.plugin.migration_checks",
+    "sessionerror.plugin.migration_fixtures",
     "sessionerror.plugin.usage_checks",  # issue 19: each configuration mistake is one line
 ]
 

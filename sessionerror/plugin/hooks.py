@@ -1,6 +1,6 @@
 """pytest11 entry point: options, ini keys, markers, backend resolution and the run header.
 
-Fixtures live in :mod:`sessionerror.plugin.fixtures`, marker validation in
+Fixtures live in :mod:`sessionerror.plugin.database_fixtures`, marker validation in
 :mod:`sessionerror.plugin.markers`; heavy modules (drivers, factory-boy,
 testcontainers) are imported only when a test needs them.
 """

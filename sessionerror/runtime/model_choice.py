@@ -1,7 +1,7 @@
 """Which ``session_errors`` model a repository writes: the team's, never the kit's by default.
 
 Written once for :class:`~sessionerror.runtime.repository.SessionErrorRepository` and
-:class:`~sessionerror.runtime.async_repository.AsyncSessionErrorRepository`.
+:class:`~sessionerror.runtime.repository_async.AsyncSessionErrorRepository`.
 
 A *contract model* is a mapped class that mixes in
 :class:`~sessionerror.models.mixin.SessionErrorMixin` (the reference ``SessionError``

@@ -1,7 +1,7 @@
 """Record errors inside the caller's transaction, mapping storage faults to the kit's errors.
 
 The statements, the validation and the fault classification are shared with
-:class:`~sessionerror.runtime.async_repository.AsyncSessionErrorRepository`
+:class:`~sessionerror.runtime.repository_async.AsyncSessionErrorRepository`
 (:mod:`sessionerror.models.queries`, :mod:`sessionerror.runtime.faults`).
 """
 

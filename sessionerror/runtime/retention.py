@@ -35,7 +35,7 @@ def purge_expired_sessions(
     whatever happened to their files and tickets. ``session_model`` is your parent model
     (default: the reference ``WorkflowSession``).
     """
-    # -- shared with purge_expired_sessions_async (sessionerror.runtime.async_repository) --
+    # -- shared with purge_expired_sessions_async (sessionerror.runtime.repository_async) --
     db = require_sync_session(
         db, "purge_expired_sessions()", async_api="await purge_expired_sessions_async(db)"
     )

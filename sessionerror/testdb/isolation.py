@@ -1,7 +1,7 @@
 """Per-test isolation: a session whose work is always rolled back, or committed and then undone.
 
 Plain context managers, usable outside pytest; the fixtures in
-:mod:`sessionerror.plugin.fixtures` are thin wrappers around them.
+:mod:`sessionerror.plugin.database_fixtures` are thin wrappers around them.
 """
 
 from __future__ import annotations

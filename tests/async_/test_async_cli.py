@@ -137,7 +137,7 @@ async def test_async_binds_give_the_sync_verdict(reference_url: str, broken: boo
     sync_engine.dispose()
     async_engine = create_async_engine(async_urls(reference_url)[0])
     if async_engine.dialect.name == "sqlite":
-        from sessionerror.testdb.async_isolation import install_async_sqlite_listeners
+        from sessionerror.testdb.isolation_async import install_async_sqlite_listeners
 
         install_async_sqlite_listeners(async_engine)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from sessionerror.testdb.async_requests import request_sessionmaker
+from sessionerror.testdb.request_sessions_async import request_sessionmaker
 
 RunAsync = Callable[..., pytest.RunResult]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_app"

@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from sessionerror import AsyncSessionErrorRepository, SessionError, SessionErrorRepository
 from sessionerror.fixtures import sessionerror_engine_factory
-from sessionerror.testdb.async_isolation import create_async_test_engine
+from sessionerror.testdb.isolation_async import create_async_test_engine
 
 from .team_with_defaults import DefaultedError, DefaultsBase, TeamSession
 

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Unpack
 
-from sessionerror.models.async_binding import require_async_session
+from sessionerror.models.binding_async import require_async_session
 from sessionerror.models.enums import ErrorCategory
 from sessionerror.models.queries import (
     ErrorFields,

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from sessionerror.plugin.async_state import async_registry
 from sessionerror.plugin.committed import committed_guard, require_template_state
 from sessionerror.plugin.markers import marker_options, marker_options_key
+from sessionerror.plugin.state_async import async_registry
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -48,7 +48,7 @@ def _asyncio_fixture(function: F) -> F:
 @pytest.fixture(scope="session")
 def sessionerror_async_support(pytestconfig: pytest.Config, sessionerror_backend: Backend) -> None:
     """Fail in one line when pytest-asyncio or the ``async`` extra is missing."""
-    from sessionerror.testdb.async_isolation import require_async_extra
+    from sessionerror.testdb.isolation_async import require_async_extra
 
     if not pytestconfig.pluginmanager.hasplugin("asyncio"):
         pytest.fail(
@@ -131,7 +131,7 @@ async def sessionerror_async_db(
     connections the test used are reset. Bound for ``create_async()`` of the factories;
     ``@pytest.mark.sessionerror_data("name")`` loads data sets first.
     """
-    from sessionerror.testdb.async_isolation import (
+    from sessionerror.testdb.isolation_async import (
         async_committed_session,
         async_rolled_back_session,
     )

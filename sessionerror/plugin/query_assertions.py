@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from sessionerror.plugin.async_state import existing_async_registry
+from sessionerror.plugin.state_async import existing_async_registry
 
 if TYPE_CHECKING:
     from sessionerror.testdb.provisioning import ProvidedDatabase

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from sessionerror.testdb.async_isolation import AsyncEngineRegistry
+    from sessionerror.testdb.isolation_async import AsyncEngineRegistry
 
 __all__ = ["async_registry", "existing_async_registry"]
 
@@ -18,7 +18,7 @@ def async_registry(config: pytest.Config) -> AsyncEngineRegistry:
     """This run's AsyncEngine registry, created on first use and closed when the run ends."""
     registry = config.stash.get(_registry_key, None)
     if registry is None:
-        from sessionerror.testdb.async_isolation import AsyncEngineRegistry
+        from sessionerror.testdb.isolation_async import AsyncEngineRegistry
 
         registry = AsyncEngineRegistry()
         config.stash[_registry_key] = registry

@@ -1,7 +1,7 @@
 """The pytest fixtures of the sessionerror plugin.
 
 Markers are validated in :mod:`sessionerror.plugin.markers`; the fixture factories for other
-schemas are in :mod:`sessionerror.plugin.fixture_factories`.
+schemas are in :mod:`sessionerror.plugin.database_factories`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from sessionerror.plugin.committed import committed_guard, require_template_state
 from sessionerror.plugin.lazy import ensure_for_test
 from sessionerror.plugin.markers import marker_options, marker_options_key
-from sessionerror.plugin.query_fixtures import QueryAssertion, make_query_assertion
+from sessionerror.plugin.query_assertions import QueryAssertion, make_query_assertion
 from sessionerror.plugin.schema_build import templates_key
 from sessionerror.plugin.state import get_state, postgres_unavailable, provided_database
 
@@ -227,7 +227,7 @@ def _load_datasets(db: Session, names: tuple[str, ...]) -> None:
 
 
 # -- query counting: watches the sync and async engines of the current database, or engine=
-# (sessionerror.plugin.query_fixtures / sessionerror.testdb.querywatch)
+# (sessionerror.plugin.query_assertions / sessionerror.testdb.querywatch)
 
 
 @pytest.fixture

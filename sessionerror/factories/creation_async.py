@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sessionerror.models.async_binding import current_async_session
 from sessionerror.models.binding import bind_session
+from sessionerror.models.binding_async import current_async_session
 
 __all__ = ["AsyncFactoryMixin"]
 

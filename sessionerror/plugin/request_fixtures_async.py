@@ -1,6 +1,6 @@
 """The per-request session factory for testing an async web app (FastAPI and the like).
 
-Kept apart from :mod:`sessionerror.plugin.async_fixtures`: it only builds on their session.
+Kept apart from :mod:`sessionerror.plugin.database_fixtures_async`: it only builds on their session.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def sessionerror_async_sessionmaker(
     holds, SET NULL / CASCADE included); commits release SAVEPOINTs and everything is rolled
     back after the test. With ``committed=True`` the sessions commit for real on the engine.
     """
-    from sessionerror.testdb.async_requests import request_sessionmaker
+    from sessionerror.testdb.request_sessions_async import request_sessionmaker
 
     bind = sessionerror_async_db.bind
     if bind is None:  # pragma: no cover - the kit's sessions are always bound
