@@ -334,7 +334,7 @@ from sqlalchemy.orm import Session
 from sessionerror import Base, WorkflowSession
 from sessionerror.isolation import rolled_back_session
 from sessionerror.testdb.isolation_async import async_rolled_back_session, create_async_test_engine
-from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.engines.sqlite import create_sqlite_engine
 
 url = sys.argv[1]
 sync = create_sqlite_engine(url, throwaway=True) if url.startswith("sqlite") else create_engine(url)

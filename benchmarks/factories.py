@@ -41,13 +41,13 @@ from factory.faker import Faker
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.factories import SessionErrorFactory, WorkflowSessionFactory, seed_factories
 from sessionerror.factories.content import ERROR_TEMPLATES
 from sessionerror.models import Base, SessionError, WorkflowSession
 from sessionerror.models.binding import bind_session
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-from sessionerror.testdb.sqlite import create_sqlite_engine
 from sessionerror.urls import mask_url
 
 __all__ = ["Comparison", "Timing", "compare", "main", "plain_factories"]

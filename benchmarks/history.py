@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session
 
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.factories import (
     SessionErrorFactory,
     WorkflowSessionFactory,
@@ -54,7 +55,6 @@ from sessionerror.models import Base, SessionError, WorkflowSession
 from sessionerror.models.binding import bind_session
 from sessionerror.models.enums import ErrorCategory
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-from sessionerror.testdb.sqlite import create_sqlite_engine
 from sessionerror.urls import mask_url
 
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

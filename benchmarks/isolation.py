@@ -149,7 +149,7 @@ SQLITE_HELPERS = """\
 import os
 from pathlib import Path
 
-from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.engines.sqlite import create_sqlite_engine
 
 DB_PATH = Path(os.environ["SESSIONERROR_BENCH_SQLITE"])
 
@@ -626,8 +626,8 @@ def library_cycles(pg_url: str, root: Path, cycles: int) -> dict[str, tuple[floa
     import psycopg2
     from sqlalchemy import create_engine, text
 
+    from sessionerror.engines.sqlite import create_sqlite_engine
     from sessionerror.isolation import rolled_back_session
-    from sessionerror.testdb.sqlite import create_sqlite_engine
 
     statement = text("SELECT 1")
     statements = ("BEGIN", "SAVEPOINT sp", "SELECT 1", "ROLLBACK TO SAVEPOINT sp", "ROLLBACK")

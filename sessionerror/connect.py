@@ -79,7 +79,7 @@ def connect_url(url: str) -> Engine:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from sessionerror.testdb.sqlite import enable_foreign_keys
+    from sessionerror.engines.sqlite import enable_foreign_keys
 
     masked = hide_url_secrets(url, [url])
     if not url.strip():

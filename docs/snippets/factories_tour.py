@@ -1,8 +1,8 @@
 from sqlalchemy.orm import Session
 
 from sessionerror import Base, SessionError, bind_session, load_dataset
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.factories import SessionErrorFactory, bulk_create_history, seed_factories
-from sessionerror.testdb.sqlite import create_sqlite_engine
 
 engine = create_sqlite_engine(":memory:")
 Base.metadata.create_all(engine)

@@ -1,7 +1,7 @@
 from sqlalchemy.orm import Session
 
 from sessionerror import Base, ErrorCategory, SessionError, WorkflowSession, bind_session
-from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.engines.sqlite import create_sqlite_engine
 
 engine = create_sqlite_engine(":memory:")  # foreign keys on, like every kit engine
 Base.metadata.create_all(engine)

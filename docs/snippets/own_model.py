@@ -4,7 +4,7 @@ from sqlalchemy import ForeignKey, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from sessionerror import SessionErrorMixin, SessionErrorRepository, assert_contract
-from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.engines.sqlite import create_sqlite_engine
 
 
 class AppBase(DeclarativeBase):  # your own Base

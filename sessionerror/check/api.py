@@ -70,8 +70,8 @@ def check_reference_schema(*, behaviour: bool = True) -> ContractReport:
     """Build the reference schema in a throwaway SQLite file and check it."""
     from sqlalchemy import create_engine
 
+    from sessionerror.engines.sqlite import enable_foreign_keys
     from sessionerror.models import Base
-    from sessionerror.testdb.sqlite import enable_foreign_keys
 
     with tempfile.TemporaryDirectory(prefix="sessionerror-check-") as tmp:
         path = os.path.join(tmp, "reference.db")

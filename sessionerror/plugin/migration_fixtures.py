@@ -58,8 +58,8 @@ class MigrationChecks:
         from sqlalchemy.pool import NullPool
 
         from sessionerror.check.migrations import assert_round_trip
+        from sessionerror.engines.sqlite import create_sqlite_engine
         from sessionerror.testdb.migrations import load_alembic_config
-        from sessionerror.testdb.sqlite import create_sqlite_engine
 
         assert self.config.alembic_ini is not None
         alembic_config = load_alembic_config(self.config.alembic_ini)

@@ -7,7 +7,7 @@ and saw. ``sessionerror example NAME [--db URL]`` runs one (``--list`` names the
 ``python -m sessionerror.scenarios.NAME``; ``examples/*.py`` in the repository are thin wrappers
 around :func:`main`.
 
-On SQLite, pass an engine from :func:`sessionerror.testdb.sqlite.create_sqlite_engine`: a plain
+On SQLite, pass an engine from :func:`sessionerror.engines.sqlite.create_sqlite_engine`: a plain
 ``create_engine("sqlite://...")`` leaves foreign keys off, and the scenarios say so and fail.
 
 The package: :mod:`~sessionerror.scenarios.common` (the result, a rolled-back session, row

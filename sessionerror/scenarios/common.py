@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from sessionerror.connect import normalise_url
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.errors import first_line
 from sessionerror.models import (
     Base,
@@ -26,7 +27,6 @@ from sessionerror.models import (
 from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.types import utcnow
-from sessionerror.testdb.sqlite import create_sqlite_engine
 from sessionerror.urls import mask_url_password
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
 
 FK_HINT = (
     "foreign keys are not enforced on this connection: SQLite needs PRAGMA foreign_keys=ON "
-    "on every connection (use sessionerror.testdb.sqlite.create_sqlite_engine)"
+    "on every connection (use sessionerror.engines.sqlite.create_sqlite_engine)"
 )
 
 

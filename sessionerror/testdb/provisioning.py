@@ -13,11 +13,12 @@ from sqlalchemy import Dialect, Engine, MetaData, create_engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from sessionerror.engines.sqlite import MEMORY, create_sqlite_engine
 from sessionerror.errors import BackendUnavailableError
 from sessionerror.testdb.isolation import delete_all_rows
 from sessionerror.testdb.migration_guard import SQLITE_APPLICATION_ID
 from sessionerror.testdb.querycount import StatementRecorder
-from sessionerror.testdb.sqlite import MEMORY, FileLock, create_sqlite_engine
+from sessionerror.testdb.sqlite import FileLock
 from sessionerror.testdb.template_copy import copy_sqlite
 from sessionerror.urls import SecretURL
 

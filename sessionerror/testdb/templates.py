@@ -210,7 +210,7 @@ class TemplateBuilder:
         return str(path)
 
     def _build_sqlite_file(self, path: Path) -> None:
-        from sessionerror.testdb.sqlite import create_sqlite_engine
+        from sessionerror.engines.sqlite import create_sqlite_engine
 
         building = path.with_name(f".{path.name}.{os.getpid()}.building")
         building.unlink(missing_ok=True)

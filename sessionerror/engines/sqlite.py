@@ -1,10 +1,12 @@
-"""SQLite engines that honour the contract: foreign keys on, and SAVEPOINTs that really isolate."""
+"""SQLite engines that honour the contract: foreign keys on, and SAVEPOINTs that really isolate.
+
+The bottom layer: connect, check, scenarios and testdb all build their SQLite engines here.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -12,7 +14,6 @@ from sqlalchemy.pool import StaticPool
 
 __all__ = [
     "MEMORY",
-    "FileLock",
     "create_sqlite_engine",
     "enable_foreign_keys",
     "install_sqlite_listeners",
@@ -108,42 +109,3 @@ def install_sqlite_listeners(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # Straight to the driver: BEGIN needs none of SQLAlchemy's execution machinery.
         connection.connection.dbapi_connection.execute("BEGIN")
-
-
-class FileLock:
-    """An exclusive, non-blocking lock on a file (``flock``; ``msvcrt.locking`` on Windows).
-
-    Held until :meth:`release` or the process ends, so a killed run never leaves it locked.
-    """
-
-    def __init__(self, path: Path, handle: IO[bytes]) -> None:
-        #: The lock file.
-        self.path = path
-        self._handle: IO[bytes] | None = handle
-
-    @classmethod
-    def try_acquire(cls, path: Path) -> FileLock | None:
-        """Lock ``path`` (created if missing); ``None`` when another process holds it."""
-        handle = path.open("a+b")
-        try:
-            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return None
-        return cls(path, handle)
-
-    def release(self) -> None:
-        """Unlock (by closing the file); idempotent. The lock file itself stays."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            handle.close()
-
-    def __repr__(self) -> str:
-        return f"<FileLock {self.path} {'held' if self._handle else 'released'}>"
