@@ -38,8 +38,8 @@ def server_url(pytestconfig: pytest.Config) -> str:
 def timeout_record() -> dict[str, Any]:
     """``record()`` keyword arguments (all but ``session_id``) of a temporary Jira timeout.
 
-    Shared by the sync and the async storage-fault tests (tests/model/test_storage_faults.py,
-    tests/async_/test_async_faults.py), which record the same error through both repositories.
+    Shared by the sync and the async storage-fault tests (tests/unit/model/test_storage_faults.py,
+    tests/unit/async_/test_async_faults.py), which record the same error through both repositories.
     """
     return {
         "category": "temporary",

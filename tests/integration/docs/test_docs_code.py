@@ -23,7 +23,7 @@ from sessionerror.plugin.config import OPTIONS
 
 #: Included from outside docs/snippets; each is run by the test named here.
 TESTED_ELSEWHERE = {
-    ROOT / "examples/fastapi_app/conftest.py": "tests/async_/test_fastapi_example.py",
+    ROOT / "examples/fastapi_app/conftest.py": "tests/integration/async_/test_fastapi_example.py",
 }
 SCRIPTS = sorted(
     path

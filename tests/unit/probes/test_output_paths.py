@@ -1,6 +1,6 @@
 """Secrets never reach any output path, on both backends (issue 16).
 
-Each secret of ``tests/probes/secret_corpus.json`` is recorded through the application's path
+Each secret of ``tests/unit/probes/secret_corpus.json`` is recorded through the application's path
 (``SessionErrorRepository.record``, then an AUDIT resolution attempt) into a database of its
 own, once per backend. The secret must then be absent from the stored row (raw SQL, every
 column of ``session_errors``, JSON keys included), every log record of the ``sessionerror``

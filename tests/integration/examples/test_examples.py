@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, func, inspect, select
 from sessionerror.models import Base
 from sessionerror.scenarios import SCENARIOS, engine_from_url
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 FK_DEPENDENT = ("cascade", "set_null", "cleanup_7_day")
 
 

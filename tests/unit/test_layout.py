@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = "sessionerror"
-ROOT = Path(__file__).resolve().parents[1] / PACKAGE
+ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 MAX_LINES = 400
 
 #: The parts of the package, bottom to top. A part may import its own modules, parts of its own
@@ -150,7 +150,7 @@ def _layer(module: str) -> int:
     for index, parts in enumerate(LAYERS):
         if part in parts:
             return index
-    raise AssertionError(f"{module}: part {part!r} is in no layer of LAYERS (tests/test_layout.py)")
+    raise AssertionError(f"{module}: part {part!r} is in no layer of LAYERS in test_layout.py")
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:

@@ -17,7 +17,7 @@ from sessionerror.scenarios import SCENARIOS
 from sessionerror.scenarios.registry import EXAMPLES
 from sessionerror.testdb.postgres.image import BUILD_SCRIPT, ENTRYPOINT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PW = "S3cretPw9x"
 #: An address where no Docker engine can answer, whatever this machine runs.
 NO_ENGINE = "tcp://127.0.0.1:1"

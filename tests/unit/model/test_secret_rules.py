@@ -2,7 +2,7 @@
 embedding generated secrets of every supported kind in generated text, and ``redact()`` of
 header tuples, header_name/header_value entries and keys that scrub alike.
 
-No database here: the stored/logged path is covered by tests/probes/test_secret_corpus.py.
+No database here: the stored/logged path is covered by tests/unit/probes/test_secret_corpus.py.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sessionerror.testdb.request_sessions_async import request_sessionmaker
 
 RunAsync = Callable[..., pytest.RunResult]
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi_app"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "fastapi_app"
 
 
 def test_fastapi_example_with_get_db_overridden(

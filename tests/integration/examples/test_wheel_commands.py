@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = (
     "sessionerror/scenarios/registry.py",
     "sessionerror/scenarios/cascade.py",
