@@ -47,8 +47,8 @@ from sessionerror.factories.content import ERROR_TEMPLATES
 from sessionerror.models import Base, SessionError, WorkflowSession
 from sessionerror.models.binding import bind_session
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
+from sessionerror.redaction import mask_url
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-from sessionerror.urls import mask_url
 
 __all__ = ["Comparison", "Timing", "compare", "main", "plain_factories"]
 

@@ -54,8 +54,8 @@ from sessionerror.factories import (
 from sessionerror.models import Base, SessionError, WorkflowSession
 from sessionerror.models.binding import bind_session
 from sessionerror.models.enums import ErrorCategory
+from sessionerror.redaction import mask_url
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-from sessionerror.urls import mask_url
 
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 HERE = Path(__file__).resolve().parent

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         print(*seconds_per_call(lambda: old_redact(body), budget=0.2, min_runs=1))
         return 0
 
-    from sessionerror.models.redaction import redact, redact_text
+    from sessionerror.redaction import redact, redact_text
 
     written: list[str] = []
 

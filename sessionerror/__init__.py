@@ -36,14 +36,13 @@ if TYPE_CHECKING:
     from sessionerror.models.binding import bind_session, current_session
     from sessionerror.models.binding_async import bind_async_session, current_async_session
     from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-    from sessionerror.models.redaction import redact
+    from sessionerror.redaction import mask_url_password, redact
     from sessionerror.runtime.repository import SessionErrorRepository
     from sessionerror.runtime.repository_async import (
         AsyncSessionErrorRepository,
         purge_expired_sessions_async,
     )
     from sessionerror.runtime.retention import purge_expired_sessions
-    from sessionerror.urls import mask_url_password
 
 __version__ = "0.1.0"
 
@@ -70,8 +69,8 @@ _EXPORTS: dict[str, str] = {
     "Ticket": "models",
     "UploadedFile": "models",
     "WorkflowSession": "models",
-    "mask_url_password": "urls",
-    "redact": "models.redaction",
+    "mask_url_password": "redaction",
+    "redact": "redaction",
     "assert_contract": "check.api",
     "run_checks": "check.api",
     "available_datasets": "datasets",

@@ -323,8 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 def safe_line(message: str, arguments: Sequence[str] = ()) -> str:
     """``message`` as one line safe to print: secrets redacted, and the passwords of the URLs
     in ``arguments`` masked, every piece a parser could cut from them included."""
-    from sessionerror.models.redaction import redact_text
-    from sessionerror.urls import URLSecrets
+    from sessionerror.redaction import URLSecrets, redact_text
 
     return " ".join(URLSecrets(arguments).scrub(redact_text(message)).split())
 

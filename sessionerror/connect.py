@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sessionerror.errors import DatabaseUnavailableError, first_line
-from sessionerror.urls import driver_package, explicit_driver, hide_url_secrets, sync_url
+from sessionerror.redaction import hide_url_secrets
+from sessionerror.urls import driver_package, explicit_driver, sync_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

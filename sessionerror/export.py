@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from sessionerror.connect import connection_for
 from sessionerror.errors import ExportError
-from sessionerror.models.redaction import redact, redact_text
+from sessionerror.redaction import redact, redact_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Table

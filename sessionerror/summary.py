@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sessionerror.connect import connection_for
 from sessionerror.errors import ExportError
 from sessionerror.export import plain_value, require_columns
-from sessionerror.models.redaction import redact_text
+from sessionerror.redaction import redact_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Select

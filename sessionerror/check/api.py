@@ -16,7 +16,7 @@ from sessionerror.check.behaviour import run_behaviour_checks
 from sessionerror.check.report import ContractReport
 from sessionerror.check.schema import run_schema_checks
 from sessionerror.connect import async_bind_kind, connection_for
-from sessionerror.urls import hide_url_secrets
+from sessionerror.redaction import hide_url_secrets
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

@@ -1,9 +1,9 @@
 """The contract checker for async code: AsyncEngine / AsyncConnection binds.
 
 ``assert_contract(async_engine)`` (sync) checks the same database through the matching sync
-driver (:func:`sessionerror.urls.sync_url`). ``await assert_contract_async(bind)`` runs the very
-same checks through the async driver itself (``run_sync``), inside one transaction that is
-rolled back, and gives the same verdict.
+driver (:meth:`sessionerror.urls.DatabaseURL.to_sync`). ``await assert_contract_async(bind)``
+runs the very same checks through the async driver itself (``run_sync``), inside one
+transaction that is rolled back, and gives the same verdict.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from sessionerror.check.api import assert_contract, run_checks
 from sessionerror.check.report import ContractReport
-from sessionerror.connect import async_bind_kind as _kind
+from sessionerror.engines.kinds import async_kind
 
 __all__ = ["assert_contract_async", "run_checks_async"]
 
@@ -32,7 +32,7 @@ async def _run_sync_check(
     bind: Any, check: Callable[..., ContractReport], *, behaviour: bool
 ) -> ContractReport:
     """Run the sync ``check`` on ``bind``'s connection (``run_sync``); TypeError for other binds."""
-    kind = _kind(bind)
+    kind = async_kind(bind)
     if kind == "AsyncConnection":
         report: ContractReport = await bind.run_sync(check, behaviour=behaviour)
         return report

@@ -34,7 +34,7 @@ from sessionerror.models.contract import (
 )
 from sessionerror.models.ddl import foreign_key_sqlalchemy_argument
 from sessionerror.models.enums import ErrorSeverity
-from sessionerror.urls import mask_url_password
+from sessionerror.redaction import mask_url_password
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from sessionerror.models.redaction import redact_text
+from sessionerror.redaction import redact_text
 
 __all__ = [
     "AUDIT",

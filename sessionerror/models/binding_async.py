@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from sessionerror.engines.kinds import async_kind
 from sessionerror.models.context_slot import SessionSlot
-from sessionerror.models.session_guard import is_async_object
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ _slot: SessionSlot[AsyncSession] = SessionSlot(
 
 def require_async_session(db: Any, call: str, *, sync_api: str) -> AsyncSession:
     """Return ``db`` if it is an AsyncSession; else raise TypeError naming ``sync_api``."""
-    if is_async_object(db) and type(db).__name__ != "AsyncConnection":
+    if async_kind(db) not in ("", "AsyncConnection"):
         return db  # type: ignore[no-any-return]
     raise TypeError(
         f"{call} needs a sqlalchemy.ext.asyncio.AsyncSession, got {type(db).__name__}; "

@@ -2,8 +2,8 @@
 
 A sync API that calls an ``AsyncSession`` method gets back an un-awaited coroutine, which is
 truthy: ``has_blocking_errors`` would answer True for any session. These checks turn that into a
-TypeError naming the async API to use. ``sqlalchemy.ext.asyncio`` is never imported here, so the
-checks work without the ``async`` extra.
+TypeError naming the async API to use. Whether an object is async is answered by
+:mod:`sessionerror.engines.kinds` (which never imports ``sqlalchemy.ext.asyncio``).
 """
 
 from __future__ import annotations
@@ -13,17 +13,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-__all__ = ["is_async_object", "require_sync_connection", "require_sync_session"]
+from sessionerror.engines.kinds import is_async_object
 
-_ASYNC_CLASSES = {"AsyncSession", "async_scoped_session", "AsyncConnection", "AsyncEngine"}
-
-
-def is_async_object(value: object) -> bool:
-    """True for SQLAlchemy's AsyncSession / AsyncConnection / AsyncEngine (and subclasses)."""
-    return any(
-        cls.__name__ in _ASYNC_CLASSES and cls.__module__.startswith("sqlalchemy.ext.asyncio")
-        for cls in type(value).__mro__
-    )
+__all__ = ["require_sync_connection", "require_sync_session"]
 
 
 def require_sync_session(db: Any, call: str, *, async_api: str) -> Session:

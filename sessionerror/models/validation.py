@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage, enum_values
-from sessionerror.models.redaction import redact, redact_text
+from sessionerror.redaction import redact, redact_text
 
 __all__ = [
     "ERROR_FIELD_VALIDATORS",

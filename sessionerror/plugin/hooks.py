@@ -73,7 +73,7 @@ def _settings(config: pytest.Config) -> SessionErrorConfig:
     try:
         return SessionErrorConfig.from_sources(cli=cli, ini=ini)
     except ValueError as exc:
-        from sessionerror.models.text_scrub import redact_text
+        from sessionerror.redaction import redact_text
 
         # A message may quote a value, and a URL given to the wrong setting holds a password.
         given = [*cli.values(), *ini.values(), *(os.environ.get(o.env) for o in OPTIONS)]
@@ -236,7 +236,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def postgres_lines(state: PluginState) -> list[str]:
     """Where PostgreSQL comes from, or why its tests skip (masked); none before it is resolved."""
-    from sessionerror.urls import mask_url_password
+    from sessionerror.redaction import mask_url_password
 
     lines = []
     if state.config.wants_postgres and state.resolved:
@@ -251,7 +251,7 @@ def postgres_lines(state: PluginState) -> list[str]:
 
 
 def _masked(text: str, urls: list[str]) -> str:
-    from sessionerror.urls import hide_url_secrets
+    from sessionerror.redaction import hide_url_secrets
 
     return hide_url_secrets(text, [url for url in urls if url])
 

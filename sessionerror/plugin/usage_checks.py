@@ -61,8 +61,7 @@ def _raise(config: pytest.Config, problems: list[str]) -> None:
     """One UsageError, one line per distinct problem, URL passwords and tokens hidden."""
     if not problems:
         return
-    from sessionerror.models.redaction import redact_text
-    from sessionerror.urls import hide_url_secrets, mask_url_password
+    from sessionerror.redaction import hide_url_secrets, mask_url_password, redact_text
 
     url = get_state(config).config.postgres_url
     # A module's import error may quote a DSN.

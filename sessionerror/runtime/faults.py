@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from sqlalchemy import exc as sa_exc
 
 from sessionerror.errors import StorageError, StorageTimeoutError, StorageUnavailableError
-from sessionerror.urls import mask_url_password
+from sessionerror.redaction import mask_url_password
 
 __all__ = [
     "STORAGE_FAULTS",

@@ -27,7 +27,7 @@ from sessionerror.models import (
 from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.types import utcnow
-from sessionerror.urls import mask_url_password
+from sessionerror.redaction import mask_url_password
 
 __all__ = [
     "FK_HINT",

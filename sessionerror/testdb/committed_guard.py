@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from sessionerror.errors import DatabaseUnavailableError, first_line
+from sessionerror.redaction import hide_url_secrets
 from sessionerror.testdb.template_state import TemplateSnapshot, capture_template, restore_template
-from sessionerror.urls import hide_url_secrets
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine

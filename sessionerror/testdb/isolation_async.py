@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import URL
 
+from sessionerror.engines.kinds import is_async_object
 from sessionerror.models.binding_async import bind_async_session
-from sessionerror.models.session_guard import is_async_object
 from sessionerror.testdb.committed_guard import CommittedGuard
 from sessionerror.urls import async_drivername
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sessionerror.models.redaction import redact_text
+from sessionerror.redaction import redact_text
 from sessionerror.testdb.migration_guard import (
     ForeignDatabaseError,
     MigrationError,

@@ -20,7 +20,7 @@ from sessionerror.testdb.migration_guard import SQLITE_APPLICATION_ID
 from sessionerror.testdb.querycount import StatementRecorder
 from sessionerror.testdb.sqlite import FileLock
 from sessionerror.testdb.template_copy import copy_sqlite
-from sessionerror.urls import SecretURL
+from sessionerror.urls import DatabaseURL as SecretURL
 
 if TYPE_CHECKING:  # typing only: testdb never imports the plugin at run time
     from sessionerror.plugin.config import Backend, SessionErrorConfig

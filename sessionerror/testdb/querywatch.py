@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from sessionerror.redaction import mask_url
 from sessionerror.testdb.querycount import _INTERNAL, QueryCountError
-from sessionerror.urls import mask_url
 
 __all__ = ["as_sync_engine", "watch_queries"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sessionerror.models.session_guard import is_async_object
+from sessionerror.engines.kinds import is_async_object
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import (

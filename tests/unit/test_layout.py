@@ -24,7 +24,7 @@ MAX_LINES = 400
 #: The parts of the package, bottom to top. A part may import its own modules, parts of its own
 #: layer and parts of lower layers, never a part above it (README, "Architecture").
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "urls", "engines"}),
+    frozenset({"errors", "urls", "engines", "redaction"}),
     # autogenerate: the Alembic render hook for the models' types and CHECKs (imports no part)
     frozenset({"models", "autogenerate"}),
     frozenset({"runtime"}),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sessionerror.errors import BackendUnavailableError
-from sessionerror.models.redaction import redact_text
+from sessionerror.redaction import redact_text
 from sessionerror.testdb.postgres.container_labels import kit_labels, remove_stale_containers
 from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server, log_tail
 from sessionerror.urls import normalise_postgres_url

@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sessionerror.errors import BackendUnavailableError
-from sessionerror.models.redaction import redact_text
+from sessionerror.redaction import mask_url, redact_text
 from sessionerror.testdb.postgres.kept import KeptDatabaseMixin
 from sessionerror.testdb.postgres.scoped import Scoped
 from sessionerror.testdb.postgres.server import URL_HINT, check_server, server_error_line
-from sessionerror.urls import mask_url, normalise_postgres_url
+from sessionerror.urls import normalise_postgres_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

@@ -24,6 +24,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from sessionerror.redaction import URLSecrets, mask_url
 from sessionerror.testdb.postgres.binaries import locate_pg_binaries
 from sessionerror.testdb.postgres.local_server import (
     LocalServer,
@@ -41,13 +42,7 @@ from sessionerror.testdb.postgres.server import (
     check_server,
     short_version,
 )
-from sessionerror.urls import (
-    URLSecrets,
-    explicit_driver,
-    mask_url,
-    normalise_postgres_url,
-    sync_url,
-)
+from sessionerror.urls import explicit_driver, normalise_postgres_url, sync_url
 
 __all__ = ["PostgresProvider"]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sessionerror.errors import BackendUnavailableError, first_line
-from sessionerror.models.redaction import redact_text
-from sessionerror.urls import mask_url, normalise_postgres_url
+from sessionerror.redaction import mask_url, redact_text
+from sessionerror.urls import normalise_postgres_url
 
 __all__ = [
     "ENABLE_HINT",

@@ -15,10 +15,10 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from sessionerror.errors import BackendUnavailableError
+from sessionerror.redaction import mask_url as mask_postgres_url
 from sessionerror.testdb.postgres.binaries import find_pg_binaries
 from sessionerror.testdb.postgres.provider import PostgresProvider
 from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server
-from sessionerror.urls import mask_url as mask_postgres_url
 from sessionerror.urls import normalise_postgres_url
 
 SECRET = "s3cr3t-Pa55"

@@ -25,7 +25,7 @@ from sessionerror.datasets import (
 )
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity
-from sessionerror.models.redaction import REDACTED
+from sessionerror.redaction import REDACTED
 
 MODELS = (WorkflowSession, UploadedFile, Ticket, SessionError)
 SHIPPED = {

@@ -22,9 +22,9 @@ from sessionerror.models.validation import (
     validate_technical_details,
     validate_uuid,
 )
+from sessionerror.redaction import URLSecrets
 from sessionerror.scenarios.command import main as example_main
 from sessionerror.testdb.postgres.provider import PostgresProvider
-from sessionerror.urls import URLSecrets
 
 #: libpq ends the password at the first "@": the host becomes "XyZzy@127.0.0.1", and the driver
 #: says so ("could not translate host name "XyZzy@127.0.0.1"").
@@ -228,7 +228,7 @@ def test_validation_names_a_wrong_enum_word() -> None:
 def test_json_around_an_email_is_not_taken_for_a_quoted_password() -> None:
     """One line of minified JSON: a URL, then an e-mail address, then a DSN. Only the DSN's
     password goes; before, everything from the URL's path to the DSN's "@" was masked."""
-    from sessionerror.urls import mask_url_password
+    from sessionerror.redaction import mask_url_password
 
     text = '{"url":"https://x.test/a","email":"a@b.c","dsn":"postgresql://u:pw@h/db"}'
     assert mask_url_password(text) == text.replace(":pw@", ":***@")

@@ -25,8 +25,8 @@ from sessionerror.factories import (
 )
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.redaction import REDACTED
 from sessionerror.models.validation import ERROR_FIELD_VALIDATORS
+from sessionerror.redaction import REDACTED
 
 SECRET = "hunter2SECRETvalue0123456"
 

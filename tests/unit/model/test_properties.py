@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import SessionError
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
-from sessionerror.models.redaction import REDACTED, redact, redact_text
+from sessionerror.redaction import REDACTED, redact, redact_text
 
 from .conftest import Parents, count_errors
 

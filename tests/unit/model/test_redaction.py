@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from sessionerror.models.redaction import REDACTED, is_secret_key, redact, redact_text
-from sessionerror.urls import mask_url_password
+from sessionerror.redaction import REDACTED, is_secret_key, mask_url_password, redact, redact_text
 
 from .conftest import MakeError, raw_id
 
@@ -388,7 +387,7 @@ def test_redact_shared_parts_are_not_a_loop() -> None:
 
 _HANG_GUARD = """
 import json, sys, time
-from sessionerror.models.redaction import redact_text, redact
+from sessionerror.redaction import redact_text, redact
 MB = 1_000_000
 inputs = {
     "hex": "0123456789abcdef" * (MB // 16),

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessionerror.models.redaction import REDACTED, redact, redact_text
+from sessionerror.redaction import REDACTED, redact, redact_text
 
 CORPUS: dict[str, Any] = json.loads(
     (Path(__file__).parents[1] / "probes" / "secret_corpus.json").read_text(encoding="utf-8")

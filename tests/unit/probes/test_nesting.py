@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from sessionerror.errors import ErrorDataValidationError
 from sessionerror.models import WorkflowSession
 from sessionerror.models.enums import ErrorCategory
-from sessionerror.models.redaction import redact
 from sessionerror.models.validation import MAX_NESTING_DEPTH
+from sessionerror.redaction import redact
 from sessionerror.runtime.repository import SessionErrorRepository
 
 

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from sessionerror.errors import UsageError
-from sessionerror.models.redaction import redact_text
+from sessionerror.redaction import redact_text
 
 __all__ = ["BUILD_SCRIPT", "ENTRYPOINT", "build_image", "check_docker"]
 

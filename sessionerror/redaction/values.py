@@ -1,9 +1,9 @@
 """Scrub secrets from technical details, messages and URLs before they are stored or printed.
 
 The public API of redaction: :func:`redact` walks JSON-like values (iteratively, any depth);
-strings are scrubbed by :func:`redact_text` (:mod:`sessionerror.models.text_scrub`), secret key
-names are recognised by :func:`is_secret_key` (:mod:`sessionerror.models.secret_keys`) and URL
-passwords are masked by :func:`sessionerror.urls.mask_url_password`.
+strings are scrubbed by :func:`redact_text` (:mod:`sessionerror.redaction.text`), secret key
+names are recognised by :func:`is_secret_key` (:mod:`sessionerror.redaction.keys`) and URL
+passwords are masked by :func:`sessionerror.redaction.url_passwords.mask_url_password`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sessionerror.models.secret_keys import REDACTED, is_secret_header_name, is_secret_key
-from sessionerror.models.text_scrub import redact_text
+from sessionerror.redaction.keys import REDACTED, is_secret_header_name, is_secret_key
+from sessionerror.redaction.text import redact_text
 
 __all__ = ["REDACTED", "is_secret_key", "redact", "redact_text"]
 

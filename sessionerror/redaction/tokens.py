@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from sessionerror.models.secret_keys import REDACTED
-from sessionerror.models.value_spans import glued
+from sessionerror.redaction.keys import REDACTED
+from sessionerror.redaction.spans import glued
 
 __all__ = ["redact_tokens"]
 

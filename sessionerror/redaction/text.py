@@ -2,11 +2,11 @@
 auth-scheme credentials.
 
 The other rule families live in their own modules: URL passwords in
-:func:`sessionerror.urls.mask_url_password` (tokens as URL user names in
-:mod:`~sessionerror.models.url_rules`), well-known token formats in
-:mod:`~sessionerror.models.token_rules`, XML elements, CLI flags and Digest parameters in
-:mod:`~sessionerror.models.markup_rules`, ``key=value`` pairs in
-:mod:`~sessionerror.models.assignments`.
+:func:`sessionerror.redaction.url_passwords.mask_url_password` (tokens as URL user names in
+:mod:`~sessionerror.redaction.url_users`), well-known token formats in
+:mod:`~sessionerror.redaction.tokens`, XML elements, CLI flags and Digest parameters in
+:mod:`~sessionerror.redaction.markup`, ``key=value`` pairs in
+:mod:`~sessionerror.redaction.assignments`.
 
 Every pass is linear in the size of the text: candidates are found with ``str.find`` or a
 literal-anchored pattern with bounded, possessive repeats, then examined in a bounded window,
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 
-from sessionerror.models.assignments import redact_assignments
-from sessionerror.models.markup_rules import redact_markup
-from sessionerror.models.secret_keys import REDACTED, is_secret_key
-from sessionerror.models.token_rules import redact_tokens
-from sessionerror.models.url_rules import redact_url_credentials
-from sessionerror.models.value_spans import glued
-from sessionerror.urls import mask_url_password
+from sessionerror.redaction.assignments import redact_assignments
+from sessionerror.redaction.keys import REDACTED, is_secret_key
+from sessionerror.redaction.markup import redact_markup
+from sessionerror.redaction.spans import glued
+from sessionerror.redaction.tokens import redact_tokens
+from sessionerror.redaction.url_passwords import mask_url_password
+from sessionerror.redaction.url_users import redact_url_credentials
 
 __all__ = ["redact_text"]
 

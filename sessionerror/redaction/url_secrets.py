@@ -1,17 +1,28 @@
 """Hide the passwords of user-given URLs: :class:`URLSecrets` knows them (and every piece a
-parser could cut from them), :class:`SecretURL` holds a URL that prints masked."""
+parser could cut from them) and scrubs any text of them; :func:`mask_url` masks one URL."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 from urllib.parse import unquote
 
-from sessionerror.urls.masking import MASK as _MASK
-from sessionerror.urls.masking import mask_url_password
+from sessionerror.redaction.url_passwords import MASK as _MASK
+from sessionerror.redaction.url_passwords import mask_url_password
 
-__all__ = ["SecretURL", "URLSecrets", "hide_url_secrets", "mask_url", "url_secrets"]
+__all__ = ["Revealable", "URLSecrets", "hide_url_secrets", "mask_url", "url_secrets"]
+
+
+@runtime_checkable
+class Revealable(Protocol):
+    """A value holding a secret URL it prints masked (:class:`sessionerror.urls.DatabaseURL`)."""
+
+    def reveal(self) -> str:
+        """The URL with its password."""
+        ...
+
 
 _QUERY_SECRET = re.compile(r"(?i)[?&](?:password|passwd|pwd)=([^&#]*)")
 # user:password@ without a well-formed scheme in front (``postgresql//u:pw@h``, ``u:pw@h``).
@@ -79,10 +90,10 @@ class URLSecrets:
 
     __slots__ = ("_fragments",)
 
-    def __init__(self, *sources: str | SecretURL | Iterable[str] | None) -> None:
+    def __init__(self, *sources: str | Revealable | Iterable[str] | None) -> None:
         texts: list[str] = []
         for source in sources:
-            if isinstance(source, SecretURL):
+            if isinstance(source, Revealable):
                 texts.append(source.reveal())
             elif isinstance(source, str):
                 texts.append(source)
@@ -129,32 +140,3 @@ def mask_url(url: str) -> str:
     if password and len(password) >= _MIN_LITERAL:
         masked = masked.replace(password, _MASK)
     return masked
-
-
-class SecretURL:
-    """A database URL whose ``repr()`` and ``str()`` are masked.
-
-    Hold URLs in one of these so tracebacks (``pytest -l`` shows local variables) and logs
-    never show the password; :meth:`reveal` gives the real URL to the one place that connects.
-    """
-
-    __slots__ = ("_url",)
-
-    def __init__(self, url: str | SecretURL) -> None:
-        self._url = url.reveal() if isinstance(url, SecretURL) else str(url)
-
-    def reveal(self) -> str:
-        """The URL with its password: pass it to the driver, never print it."""
-        return self._url
-
-    def __str__(self) -> str:
-        return mask_url(self._url)
-
-    def __repr__(self) -> str:
-        return f"SecretURL({mask_url(self._url)!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SecretURL) and other._url == self._url
-
-    def __hash__(self) -> int:
-        return hash(self._url)

@@ -1,6 +1,6 @@
 """A token used as a URL's user name: ``https://ghp_…@github.com/…``,
 ``https://<40 hex>@git.example/…`` (no ``:password``, so
-:func:`sessionerror.urls.mask_url_password` has nothing to mask).
+:func:`sessionerror.redaction.url_passwords.mask_url_password` has nothing to mask).
 
 Linear: one literal-anchored pattern (``://``) with a bounded, possessive repeat.
 """

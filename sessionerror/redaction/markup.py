@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from sessionerror.models.secret_keys import REDACTED, is_secret_key
-from sessionerror.models.value_spans import LineEnds, glued, quoted_value_end
+from sessionerror.redaction.keys import REDACTED, is_secret_key
+from sessionerror.redaction.spans import LineEnds, glued, quoted_value_end
 
 __all__ = ["redact_markup"]
 

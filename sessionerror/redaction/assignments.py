@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from sessionerror.models.secret_keys import HEADER_NAME, REDACTED, SECRET_KEY_STEMS, is_secret_key
-from sessionerror.models.value_spans import LineEnds, glued, quoted_value_end
+from sessionerror.redaction.keys import HEADER_NAME, REDACTED, SECRET_KEY_STEMS, is_secret_key
+from sessionerror.redaction.spans import LineEnds, glued, quoted_value_end
 
 __all__ = ["redact_assignments"]
 
