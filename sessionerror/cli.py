@@ -148,6 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument(
         "--top", type=_whole_number(0), default=10, metavar="N", help="rows per top list"
     )
+    conformance = commands.add_parser(
+        "conformance",
+        help="run the specification's behaviour against your SessionError class",
+        description="Run the SessionError specification against a class (its fields, enum "
+        "storage, methods, queries, validation, log lines, redaction and delete rules). Default: "
+        "a throwaway SQLite file with the schema from the class's metadata; with --db, inside "
+        "one transaction that is always rolled back.",
+        epilog="Exit codes: 0 the class conforms; 1 clauses violated; 2 bad usage (import path, "
+        "URL, missing tables); 130/143 interrupted.",
+    )
+    conformance.add_argument("model", metavar="MODULE:CLASS", help="your SessionError class")
+    conformance.add_argument("--db", metavar="URL", help="run on this database (rolled back)")
+    conformance.add_argument("--json", action="store_true", help="print a machine-readable report")
     _add_wheel_commands(commands)
     return parser
 
@@ -199,6 +212,14 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(report.format())
+    return EXIT_OK if report.ok else EXIT_VIOLATED
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    from sessionerror.conformance import run_conformance
+
+    report = run_conformance(args.model, args.db)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
     return EXIT_OK if report.ok else EXIT_VIOLATED
 
 
@@ -281,6 +302,7 @@ def interrupt_on_signals() -> Iterator[None]:
 def _run(args: argparse.Namespace) -> int:
     handlers = {
         "check": _check,
+        "conformance": _conformance,
         "export": _export,
         "summary": _summary,
         "example": _example,

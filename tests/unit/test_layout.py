@@ -30,7 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"runtime"}),
     frozenset({"testdb"}),
     frozenset({"connect", "datasets", "factories"}),
-    frozenset({"check"}),
+    frozenset({"check", "conformance"}),
     frozenset({"plugin"}),
     frozenset({"cli", "export", "summary", "scenarios", "__main__", "fixtures", "isolation"}),
     frozenset({PACKAGE}),  # sessionerror/__init__.py: the public API re-exports everything
