@@ -21,10 +21,13 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from sessionerror.check.api import run_checks
+from sessionerror.cli import main
 from sessionerror.errors import ErrorDataValidationError
+from sessionerror.models.enums import ErrorCategory
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -183,6 +186,17 @@ class TeamProject:
         finally:
             engine.dispose()
 
+    def loaded_categories(self) -> set[Any]:
+        """The ``error_category`` of every row, loaded through the team's mapped class."""
+        engine = self.engine()
+        try:
+            with Session(engine) as db:
+                return {
+                    error.error_category for error in db.scalars(sa.select(self.models.AppError))
+                }
+        finally:
+            engine.dispose()
+
     def schema(self) -> dict[str, Any]:
         """What the downgrade must restore: column types, CHECKs and (PostgreSQL) enum types."""
         engine = self.engine()
@@ -251,18 +265,19 @@ def test_autogenerate_converts_the_varchar_table_and_back(make_project: Any) -> 
     assert "sa.Enum(name='error_severity').drop(op.get_bind(), checkfirst=True)" in script
     command.upgrade(project.config, "head")
     assert _failures(project.url) == []
-    assert project.query(READ_BACK) == sorted(
-        [(*row[:3], row[3]) for row in SEEDED], key=lambda row: row[3]
-    )
+    assert main(["check", "--db", project.url]) == 0
+    expected = sorted(SEEDED, key=lambda row: row[3])
+    assert project.query(READ_BACK) == expected  # the rows, their values as the enums' values
+    assert project.loaded_categories() == set(ErrorCategory)
     again = project.autogenerate()  # models and database now agree: an empty revision
     upgrade_body = again.split("def upgrade()")[1].split("def downgrade()")[0]
     assert "op." not in upgrade_body and "require_values(" not in upgrade_body, again
     command.downgrade(project.config, "base")
-    assert project.schema() == before
-    assert len(project.query(READ_BACK)) == len(SEEDED)
+    assert project.schema() == before  # VARCHAR(50) again, no CHECK, no enum type
+    assert project.query(READ_BACK) == expected
     command.upgrade(project.config, "head")
     assert _failures(project.url) == []
-    assert len(project.query(READ_BACK)) == len(SEEDED)
+    assert project.query(READ_BACK) == expected
 
 
 def test_without_process_revision_directives_the_revision_does_not_convert(
