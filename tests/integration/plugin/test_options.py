@@ -1,4 +1,9 @@
-"""Every option through the CLI and the ini file; help, fixtures listing and the run header."""
+"""Every option through the CLI and the ini file; help, fixtures listing and the run header.
+
+One subprocess per source (CLI flag, ini key, environment variable) proves a setting reaches a
+test through the installed plugin; every other check runs pytest in this process (the value
+mapping itself: tests/unit/plugin/test_option_sources.py).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.engine import make_url
 
-from sessionerror.plugin.config import OPTIONS
+from sessionerror.plugin.config import OPTIONS, OptionSpec, SessionErrorConfig
 
 RunPytest = Callable[..., pytest.RunResult]
+Resolve = Callable[..., SessionErrorConfig]
 
 BACKEND_PROBE = """
 def test_probe(sessionerror_backend, sessionerror_engine):
@@ -17,17 +23,19 @@ def test_probe(sessionerror_backend, sessionerror_engine):
 """
 
 
-def test_help_shows_the_option_group_with_every_option(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--help")
+def test_help_shows_the_option_group_with_every_option(run_inprocess: RunPytest) -> None:
+    result = run_inprocess("--help")
     result.stdout.fnmatch_lines(["*sessionerror: SessionError test databases*"])
     for option in OPTIONS:
         result.stdout.fnmatch_lines([f"*{option.cli}*"])
         result.stdout.fnmatch_lines([f"*{option.ini} (*"])
 
 
-def test_fixtures_listing_documents_every_fixture(pytester: pytest.Pytester) -> None:
+def test_fixtures_listing_documents_every_fixture(
+    pytester: pytest.Pytester, run_inprocess: RunPytest
+) -> None:
     pytester.makepyfile("def test_nothing(): pass")
-    result = pytester.runpytest_subprocess("--fixtures")
+    result = run_inprocess("--fixtures")
     lines = result.stdout.lines
     for name in (
         "sessionerror_db",
@@ -46,16 +54,15 @@ def test_fixtures_listing_documents_every_fixture(pytester: pytest.Pytester) -> 
         assert docstring and docstring != "no docstring available", name
 
 
-@pytest.mark.parametrize("via", ["cli", "ini", "env"])
 @pytest.mark.parametrize(
-    ("value", "expected_ids"),
+    ("via", "value", "expected_ids"),
     [
-        ("sqlite", ["sqlite"]),
-        ("postgresql", ["postgresql"]),
-        ("all", ["sqlite", "postgresql"]),
+        ("cli", "sqlite", ["sqlite"]),
+        ("ini", "postgresql", ["postgresql"]),
+        ("env", "all", ["sqlite", "postgresql"]),
     ],
 )
-def test_backend_option(
+def test_backend_option_from_each_source_reaches_the_tests(
     pytester: pytest.Pytester,
     run_pytest: RunPytest,
     server_url: str,
@@ -64,7 +71,11 @@ def test_backend_option(
     value: str,
     expected_ids: list[str],
 ) -> None:
-    pytester.makepyfile(BACKEND_PROBE)
+    config_probe = f"""
+def test_config(sessionerror_config):
+    assert sessionerror_config.backends == {tuple(expected_ids)!r}
+"""
+    pytester.makepyfile(test_probe=BACKEND_PROBE, test_config=config_probe)
     args = ["-v", "--sessionerror-postgres-url", server_url]
     if via == "cli":
         args += ["--sessionerror-backend", value]
@@ -73,57 +84,52 @@ def test_backend_option(
     else:
         monkeypatch.setenv("SESSIONERROR_BACKEND", value)
     result = run_pytest(*args)
-    result.assert_outcomes(passed=len(expected_ids))
+    result.assert_outcomes(passed=len(expected_ids) + 1)
     result.stdout.fnmatch_lines([f"*test_probe[[]{name}[]] PASSED*" for name in expected_ids])
+    result.stdout.fnmatch_lines(["*test_config PASSED*"])
     result.stdout.fnmatch_lines([f"sessionerror: backends {', '.join(expected_ids)}"])
 
 
 def test_precedence_cli_over_env_over_ini(
-    pytester: pytest.Pytester,
-    run_pytest: RunPytest,
-    server_url: str,
-    monkeypatch: pytest.MonkeyPatch,
+    pytester: pytest.Pytester, resolve: Resolve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makepyfile(BACKEND_PROBE)
     pytester.makeini("[pytest]\nsessionerror_backend = postgresql\n")
+    assert resolve().backends == ("postgresql",)
     monkeypatch.setenv("SESSIONERROR_BACKEND", "all")
-    result = run_pytest("-v", "--sessionerror-postgres-url", server_url)
-    result.assert_outcomes(passed=2)  # env beats ini
-    result = run_pytest("-v", "--sessionerror-backend", "sqlite")
-    result.assert_outcomes(passed=1)  # CLI beats env
-    result.stdout.fnmatch_lines(["*test_probe[[]sqlite[]] PASSED*"])
+    assert resolve().backends == ("sqlite", "postgresql")  # env beats ini
+    assert resolve("--sessionerror-backend", "sqlite").backends == ("sqlite",)  # CLI beats env
 
 
 def test_marks_select_a_backend(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makepyfile(BACKEND_PROBE)
     common = ("-v", "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
-    only_pg = run_pytest(*common, "-m", "postgresql")
+    only_pg = run_inprocess(*common, "-m", "postgresql")
     only_pg.assert_outcomes(passed=1, deselected=1)
     only_pg.stdout.fnmatch_lines(["*test_probe[[]postgresql[]] PASSED*"])
-    only_sqlite = run_pytest(*common, "-k", "sqlite")
+    only_sqlite = run_inprocess(*common, "-k", "sqlite")
     only_sqlite.assert_outcomes(passed=1, deselected=1)
 
 
 def test_bad_option_values_are_clear_usage_errors(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(BACKEND_PROBE)
     pytester.makeini("[pytest]\nsessionerror_backend = mysql\n")
-    result = run_pytest()
+    result = run_inprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*sessionerror_backend='mysql' is unknown: use sqlite, postgresql or all*"]
     )
     pytester.makeini("[pytest]\nsessionerror_reuse_schema = maybe\n")
-    result = run_pytest()
+    result = run_inprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*sessionerror_reuse_schema='maybe' is not a boolean*"])
 
 
 @pytest.mark.parametrize("via", ["cli", "ini"])
-def test_sqlite_memory_path(pytester: pytest.Pytester, run_pytest: RunPytest, via: str) -> None:
+def test_sqlite_memory_path(pytester: pytest.Pytester, run_inprocess: RunPytest, via: str) -> None:
     pytester.makepyfile(
         """
         def test_memory(sessionerror_engine):
@@ -131,15 +137,15 @@ def test_sqlite_memory_path(pytester: pytest.Pytester, run_pytest: RunPytest, vi
         """
     )
     if via == "cli":
-        result = run_pytest("--sessionerror-sqlite-path", ":memory:")
+        result = run_inprocess("--sessionerror-sqlite-path", ":memory:")
     else:
         pytester.makeini("[pytest]\nsessionerror_sqlite_path = :memory:\n")
-        result = run_pytest()
+        result = run_inprocess()
     result.assert_outcomes(passed=1)
 
 
 def test_sqlite_file_is_per_worker_with_foreign_keys_on(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(
         """
@@ -151,7 +157,7 @@ def test_sqlite_file_is_per_worker_with_foreign_keys_on(
             assert fk == 1
         """
     )
-    run_pytest().assert_outcomes(passed=1)
+    run_inprocess().assert_outcomes(passed=1)
 
 
 CUSTOM_SCHEMA = """
@@ -179,40 +185,40 @@ def test_tables(sessionerror_engine):
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("via", ["cli", "ini"])
 def test_custom_metadata(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, via: str, backend: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str, via: str, backend: str
 ) -> None:
     pytester.makepyfile(myschema=CUSTOM_SCHEMA, test_custom=CUSTOM_SCHEMA_TEST)
     pytester.syspathinsert()
     common = ["--sessionerror-backend", backend, "--sessionerror-postgres-url", server_url]
     if via == "cli":
-        result = run_pytest(*common, "--sessionerror-metadata", "myschema:metadata")
+        result = run_inprocess(*common, "--sessionerror-metadata", "myschema:metadata")
     else:
         pytester.makeini("[pytest]\nsessionerror_metadata = myschema:metadata\n")
-        result = run_pytest(*common)
+        result = run_inprocess(*common)
     result.assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize("via", ["cli", "ini"])
 def test_schema_setup_callable_replaces_create_all(
-    pytester: pytest.Pytester, run_pytest: RunPytest, via: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, via: str
 ) -> None:
     pytester.makepyfile(myschema=CUSTOM_SCHEMA, test_custom=CUSTOM_SCHEMA_TEST)
     pytester.syspathinsert()
     # The reference metadata stays configured: only the setup callable decides the tables.
     if via == "cli":
-        result = run_pytest("--sessionerror-schema-setup", "myschema:build")
+        result = run_inprocess("--sessionerror-schema-setup", "myschema:build")
     else:
         pytester.makeini("[pytest]\nsessionerror_schema_setup = myschema:build\n")
-        result = run_pytest()
+        result = run_inprocess()
     result.assert_outcomes(passed=1)
     assert (pytester.path / "setup_calls.txt").read_text() == "x"
 
 
 def test_bad_metadata_path_names_the_problem(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(BACKEND_PROBE)
-    result = run_pytest("--sessionerror-metadata", "nosuchmodule:Base.metadata")
+    result = run_inprocess("--sessionerror-metadata", "nosuchmodule:Base.metadata")
     assert result.ret == pytest.ExitCode.USAGE_ERROR  # issue 19: once, before any test
     result.stderr.fnmatch_lines(
         ["*sessionerror_metadata='nosuchmodule:Base.metadata'*cannot import*"]
@@ -223,7 +229,7 @@ def test_bad_metadata_path_names_the_problem(
     ("via", "backend"), [("cli", "sqlite"), ("ini", "sqlite"), ("cli", "postgresql")]
 )
 def test_reuse_schema_skips_rebuild_until_the_schema_changes(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, via: str, backend: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str, via: str, backend: str
 ) -> None:
     pytester.makepyfile(myschema=CUSTOM_SCHEMA, test_custom=CUSTOM_SCHEMA_TEST)
     pytester.syspathinsert()
@@ -242,13 +248,13 @@ def test_reuse_schema_skips_rebuild_until_the_schema_changes(
     else:
         pytester.makeini("[pytest]\nsessionerror_reuse_schema = true\n")
     calls = pytester.path / "setup_calls.txt"
-    run_pytest(*args).assert_outcomes(passed=1)
-    run_pytest(*args).assert_outcomes(passed=1)
+    run_inprocess(*args).assert_outcomes(passed=1)
+    run_inprocess(*args).assert_outcomes(passed=1)
     assert calls.read_text() == "x", "an unchanged schema must not be rebuilt"
     pytester.makepyfile(
         myschema=CUSTOM_SCHEMA.replace('Column("name", String(20))', 'Column("name", String(40))')
     )
-    run_pytest(*args).assert_outcomes(passed=1)
+    run_inprocess(*args).assert_outcomes(passed=1)
     assert calls.read_text() == "xx", "a changed schema must be rebuilt"
     if backend == "postgresql":
         _drop_kept_databases(server_url, str(pytester.path))
@@ -278,10 +284,10 @@ def _drop_kept_databases(server_url: str, project: str) -> None:
 
 
 def test_header_names_the_postgres_source(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makepyfile(BACKEND_PROBE)
-    result = run_pytest(
+    result = run_inprocess(
         "--sessionerror-backend",
         "postgresql",
         "--sessionerror-postgres-url",
@@ -293,7 +299,7 @@ def test_header_names_the_postgres_source(
 
 
 def test_backends_marker_argument_limits_a_test_to_some_backends(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makepyfile(
         """
@@ -308,7 +314,7 @@ def test_backends_marker_argument_limits_a_test_to_some_backends(
             assert sessionerror_engine.dialect.name == "sqlite"
         """
     )
-    result = run_pytest(
+    result = run_inprocess(
         "-v", "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url
     )
     result.assert_outcomes(passed=2)
@@ -324,70 +330,39 @@ def test_backends_marker_argument_limits_a_test_to_some_backends(
             pass
         """
     )
-    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result = run_inprocess(
+        "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*backends must list 'sqlite' and/or 'postgresql'*"])
 
 
-OPTION_CASES = [
-    (
-        "postgres_url",
-        "postgresql://postgres@127.0.0.1:5432/postgres",
-        "postgres_url",
-        "postgresql://postgres@127.0.0.1:5432/postgres",
-    ),
-    ("require_postgres", None, "require_postgres", True),
-    ("pg_bin_dir", "/opt/pg/bin", "pg_bin_dir", "/opt/pg/bin"),
-    ("no_local_postgres", None, "allow_local_postgres", False),
-    ("no_containers", None, "allow_containers", False),
-    ("container_image", "postgres:16.4-alpine", "container_image", "postgres:16.4-alpine"),
-    ("sqlite_path", ":memory:", "sqlite_path", ":memory:"),
-    (
-        "metadata",
-        "sessionerror.models:Base.metadata",
-        "metadata_path",
-        "sessionerror.models:Base.metadata",
-    ),
-    ("schema_setup", "os:getcwd", "schema_setup_path", "os:getcwd"),
-    ("reuse_schema", None, "reuse_schema", True),
-    ("backend", "all", "backends", ("sqlite", "postgresql")),
-]
-
-
 @pytest.mark.parametrize("via", ["cli", "ini"])
-@pytest.mark.parametrize(
-    ("name", "value", "field", "expected"), OPTION_CASES, ids=[case[0] for case in OPTION_CASES]
-)
-def test_every_option_reaches_the_resolved_config(
-    pytester: pytest.Pytester,
-    run_pytest: RunPytest,
-    via: str,
-    name: str,
-    value: str | None,
-    field: str,
-    expected: object,
+@pytest.mark.parametrize("option", OPTIONS, ids=[option.name for option in OPTIONS])
+def test_every_option_is_read_from_its_flag_and_its_ini_key(
+    pytester: pytest.Pytester, resolve: Resolve, via: str, option: OptionSpec
 ) -> None:
-    pytester.makepyfile(
-        f"""
-        def test_config(sessionerror_config):
-            assert getattr(sessionerror_config, {field!r}) == {expected!r}
-        """
-    )
-    flag = "--sessionerror-" + name.replace("_", "-")
+    """pytest's parsing hands each option to the plugin under its own name (the values are
+    mapped in tests/unit/plugin/test_option_sources.py; here a distinct value per option)."""
+    value = "true" if option.is_flag else _DISTINCT[option.name]
     if via == "cli":
-        args = [flag] if value is None else [flag, value]
+        settings = resolve(*([option.cli] if option.is_flag else [option.cli, value]))
     else:
-        pytester.makeini(f"[pytest]\nsessionerror_{name} = {value or 'true'}\n")
-        args = []
-    # Resolution of PostgreSQL is not under test here: keep it off the network.
-    args += ["--sessionerror-backend", "sqlite"] if name != "backend" else []
-    result = (
-        run_pytest(*args)
-        if name != "backend"
-        else run_pytest(
-            *args,
-            "--sessionerror-postgres-url",
-            "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres",
-        )
-    )
-    result.assert_outcomes(passed=1)
+        pytester.makeini(f"[pytest]\n{option.ini} = {value}\n")
+        settings = resolve()
+    assert settings.explicit == {option.name}
+    assert SessionErrorConfig.from_sources(cli={option.name: value}, ini={}, environ={}) == settings
+
+
+#: A value of each setting that is not its default.
+_DISTINCT = {
+    "backend": "all",
+    "postgres_url": "postgresql://someone@db.example:5432/postgres",
+    "pg_bin_dir": "/opt/pg/bin",
+    "container_image": "postgres:16.4-alpine",
+    "sqlite_path": ":memory:",
+    "metadata": "myapp.models:Base.metadata",
+    "schema_setup": "myapp.schema:build",
+    "alembic_ini": "migrations/alembic.ini",
+    "alembic_target": "base",
+}
