@@ -12,6 +12,7 @@ import importlib
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -219,17 +220,33 @@ class TeamProject:
             engine.dispose()
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each backend: a throwaway PostgreSQL database, a SQLite file."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.db'}"
+@contextmanager
+def _empty_database(backend: str, request: pytest.FixtureRequest, path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{path}"
         return
     janitor = DatabaseJanitor(request.getfixturevalue("server_url"), worker="adopt")
     try:
         yield janitor.create()
     finally:
         janitor.drop()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each backend: a throwaway PostgreSQL database, a SQLite file."""
+    with _empty_database(request.param, request, tmp_path / "app.db") as url:
+        yield url
+
+
+@pytest.fixture
+def other_database_url(
+    database_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """An empty database of the other backend."""
+    other = "sqlite" if database_url.startswith("postgresql") else "postgresql"
+    with _empty_database(other, request, tmp_path / "other.db") as url:
+        yield url
 
 
 @pytest.fixture
@@ -278,6 +295,23 @@ def test_autogenerate_converts_the_varchar_table_and_back(make_project: Any) -> 
     command.upgrade(project.config, "head")
     assert _failures(project.url) == []
     assert project.query(READ_BACK) == expected
+
+
+def test_the_revision_runs_unedited_on_the_other_backend(
+    make_project: Any, other_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project()
+    project.build_legacy_table(SEEDED)
+    project.autogenerate()
+    monkeypatch.setenv("DATABASE_URL", other_database_url)
+    project.url = other_database_url
+    project.build_legacy_table(SEEDED)
+    before = project.schema()
+    command.upgrade(project.config, "head")
+    assert _failures(project.url) == []
+    assert project.query(READ_BACK) == sorted(SEEDED, key=lambda row: row[3])
+    command.downgrade(project.config, "base")
+    assert project.schema() == before
 
 
 def test_without_process_revision_directives_the_revision_does_not_convert(
