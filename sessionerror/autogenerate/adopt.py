@@ -122,7 +122,9 @@ def _enum_conversion(operation: Any) -> Any:
     if not isinstance(operation, ops.AlterColumnOp):
         return None
     new, old = operation.modify_type, operation.existing_type
-    if not isinstance(new, Enum) or not new.name or isinstance(old, Enum):
+    if not isinstance(new, Enum) or not new.name or not new.native_enum:
+        return None  # a non-native enum is a VARCHAR with a CHECK: alter_column adds it
+    if isinstance(old, Enum):
         return None
     return new
 
