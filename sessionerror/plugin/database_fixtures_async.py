@@ -1,4 +1,4 @@
-"""Async fixtures: AsyncEngine, AsyncConnection and a rolled-back AsyncSession per test.
+"""Internal: AsyncEngine, AsyncConnection and a rolled-back AsyncSession per test.
 
 Parametrised per backend exactly like the sync fixtures (they depend on
 ``sessionerror_database``). They are pytest-asyncio fixtures in strict and auto mode (marked the
@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from sessionerror.testdb.provisioning import ProvidedDatabase
 
 __all__ = [
-    "async_session_error",
-    "async_workflow_session",
+    "asyncio_fixture",
     "sessionerror_async_connection",
     "sessionerror_async_db",
     "sessionerror_async_engine",
@@ -38,7 +37,7 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _asyncio_fixture(function: F) -> F:
+def asyncio_fixture(function: F) -> F:
     """Register ``function`` as a pytest-asyncio fixture without importing pytest-asyncio."""
     function._force_asyncio_fixture = True  # type: ignore[attr-defined]
     function._loop_scope = None  # type: ignore[attr-defined]  # the ini default applies
@@ -65,7 +64,7 @@ def sessionerror_async_support(pytestconfig: pytest.Config, sessionerror_backend
         pytest.fail(problem, pytrace=False)
 
 
-@_asyncio_fixture
+@asyncio_fixture
 async def sessionerror_async_engine(
     request: pytest.FixtureRequest,
     pytestconfig: pytest.Config,
@@ -116,7 +115,7 @@ async def _engine(config: pytest.Config, database: ProvidedDatabase) -> AsyncEng
     pytest.fail(problem, pytrace=False)
 
 
-@_asyncio_fixture
+@asyncio_fixture
 async def sessionerror_async_db(
     request: pytest.FixtureRequest,
     pytestconfig: pytest.Config,
@@ -185,24 +184,3 @@ def sessionerror_async_connection(sessionerror_async_db: AsyncSession) -> AsyncC
             pytrace=False,
         )
     return bind  # type: ignore[return-value]
-
-
-# -- factory fixtures (pytest-factoryboy style, async) ------------------------------------
-
-
-@_asyncio_fixture
-async def async_workflow_session(sessionerror_async_db: AsyncSession) -> Any:
-    """One workflow session flushed into ``sessionerror_async_db``."""
-    from sessionerror.factories.classes import WorkflowSessionFactory
-
-    return await WorkflowSessionFactory.create_async()
-
-
-@_asyncio_fixture
-async def async_session_error(async_workflow_session: Any) -> Any:
-    """One (warning, user-fixable, upload) error of ``async_workflow_session``."""
-    from sessionerror.factories.classes import SessionErrorFactory
-
-    return await SessionErrorFactory.create_async(
-        session=async_workflow_session, user_fixable=True, upload=True
-    )

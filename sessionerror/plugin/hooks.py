@@ -1,8 +1,29 @@
-"""pytest11 entry point: options, ini keys, markers, backend resolution and the run header.
+"""Internal: every pytest hook of the plugin (``pytest11`` entry point ``sessionerror``), once.
 
-Fixtures live in :mod:`sessionerror.plugin.database_fixtures`, marker validation in
-:mod:`sessionerror.plugin.markers`; heavy modules (drivers, factory-boy,
-testcontainers) are imported only when a test needs them.
+The hooks only decide *when*; the work is plain functions in the modules it concerns
+(:mod:`~sessionerror.plugin.server_resolution`, :mod:`~sessionerror.plugin.schema_build`,
+:mod:`~sessionerror.plugin.lazy`, :mod:`~sessionerror.plugin.usage_checks`,
+:mod:`~sessionerror.plugin.markers`). In the order pytest calls them:
+
+1. ``pytest_addoption``: the ``sessionerror`` option group and ini keys.
+2. ``pytest_configure`` (trylast): markers; a worker adopts the controller's templates; the
+   settings are resolved into the run state; an xdist controller (only) resolves PostgreSQL now
+   and registers :class:`_XdistControllerHooks`; ``--sessionerror-require-postgres`` registers
+   :class:`_RequirePostgresHooks`.
+3. ``pytest_sessionstart`` (tryfirst): on an xdist controller, a bad import path stops the run,
+   then the templates are built, before any worker starts.
+4. ``pytest_report_header``: backends, where PostgreSQL comes from, the templates.
+5. ``pytest_generate_tests``: one test per selected backend.
+6. ``pytest_collection_finish`` (wrapper): before the other plugins, the selected tests'
+   mistakes stop the run (usage errors before any server starts or schema is built); after
+   them (after the "collected" line), one process resolves PostgreSQL and builds the templates
+   if a selected test needs a database (lazy resolution, issue 19).
+7. ``pytest_runtest_setup``: marker arguments validated on every test.
+8. ``pytest_sessionfinish``: an xdist worker hands its summary lines to the controller.
+9. ``pytest_terminal_summary``: the header lines of a lazy resolution, then the warnings.
+
+Fixtures live in the modules listed in ``sessionerror.plugin.pytest_plugins``; heavy modules
+(drivers, factory-boy, testcontainers) are imported only when a test needs them.
 """
 
 from __future__ import annotations
@@ -12,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from sessionerror.plugin import lazy, schema_build, server_resolution, usage_checks
 from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
 from sessionerror.plugin.markers import backend_params, marker_options, marker_options_key
 from sessionerror.plugin.state import (
@@ -24,11 +46,13 @@ from sessionerror.plugin.state import (
 
 __all__ = [
     "pytest_addoption",
+    "pytest_collection_finish",
     "pytest_configure",
     "pytest_generate_tests",
     "pytest_report_header",
     "pytest_runtest_setup",
     "pytest_sessionfinish",
+    "pytest_sessionstart",
     "pytest_terminal_summary",
 ]
 
@@ -41,8 +65,6 @@ MARKERS = (
     "sessionerror_data(*names): load the named data sets (fixtures/<name>.json) into "
     "sessionerror_db before the test.",
 )
-_WORKERINPUT_KEY = "sessionerror_postgres"
-_WORKEROUTPUT_KEY = "sessionerror_warnings"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,7 +99,8 @@ def _settings(config: pytest.Config) -> SessionErrorConfig:
 
         # A message may quote a value, and a URL given to the wrong setting holds a password.
         given = [*cli.values(), *ini.values(), *(os.environ.get(o.env) for o in OPTIONS)]
-        problem = _masked(str(exc), [str(value) for value in given if isinstance(value, str)])
+        strings = [str(value) for value in given if isinstance(value, str)]
+        problem = server_resolution.masked(str(exc), strings)
         raise pytest.UsageError(f"sessionerror: {redact_text(problem)}") from None
 
 
@@ -87,6 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        schema_build.adopt_controller_templates(config, workerinput)
     state = PluginState(config=_settings(config))
     if workerinput is not None:
         state.worker = str(workerinput.get("workerid", "main"))
@@ -110,119 +135,26 @@ def pytest_configure(config: pytest.Config) -> None:
     # xdist controller collects no test, so it cannot know: it resolves now for its workers.
     state.lazy = workerinput is None and (not starts_xdist_workers(config) or lists_only(config))
     state.resolved = not state.lazy
-    if state.lazy or not state.config.wants_postgres:
-        return
-    if workerinput is not None:
-        _adopt_controller_postgres(state, workerinput)
-    else:
-        _resolve_postgres(state)
+    hands_postgres = not state.lazy and state.config.wants_postgres
+    if hands_postgres and workerinput is not None:
+        server_resolution.adopt_controller_postgres(state, workerinput)
+    elif hands_postgres:
+        server_resolution.resolve_postgres(state)
     if config.pluginmanager.hasplugin("xdist") and workerinput is None:
-        config.pluginmanager.register(_XdistHooks(state), "sessionerror-xdist")
+        controller = _XdistControllerHooks(config, state, hands_postgres=hands_postgres)
+        config.pluginmanager.register(controller, "sessionerror-xdist")
 
 
-def _resolve_postgres(state: PluginState) -> None:
-    from sessionerror.errors import BackendUnavailableError
-    from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-    from sessionerror.testdb.postgres.provider import PostgresProvider
-
-    settings = state.config
-    provider = PostgresProvider(
-        url=settings.postgres_url,
-        pg_bin_dir=settings.pg_bin_dir,
-        allow_local=settings.allow_local_postgres,
-        allow_container=settings.allow_containers,
-        container_image=settings.container_image,
-    )
-    try:
-        state.postgres = provider.start()
-    except BackendUnavailableError as exc:
-        provider.stop()
-        problem = _masked(str(exc), [settings.postgres_url or ""])
-        explicit = _explicit_setting_failure(settings, provider.attempts, problem)
-        if explicit is not None:
-            raise pytest.UsageError(f"sessionerror: {explicit}") from None
-        if settings.require_postgres:
-            raise pytest.UsageError(f"sessionerror: {problem}") from None
-        state.postgres_problem = problem
-        return
-    state.cleanups.append(provider.stop)
-    janitor = DatabaseJanitor(state.postgres.url)
-    try:
-        janitor.require_createdb()  # else every PostgreSQL test would fail later, one by one
-        janitor.remove_leftovers()
-    except BackendUnavailableError as exc:
-        raise pytest.UsageError(f"sessionerror: {exc}") from None
-    finally:
-        state.warnings.extend(janitor.warnings)
-
-
-def _explicit_setting_failure(
-    settings: SessionErrorConfig, attempts: list[str], problem: str
-) -> str | None:
-    """The one-line error when a setting the user gave explicitly cannot work, else None.
-
-    A PostgreSQL that cannot be provided is a skip only when nothing explicit asked for it.
-    """
-    if settings.postgres_url:
-        return problem  # already names the URL setting and the fix
-    if settings.is_explicit("pg_bin_dir") and settings.allow_local_postgres:
-        return problem  # names --sessionerror-pg-bin-dir and the fix
-    docker = next((entry for entry in attempts if entry.startswith("docker:")), None)
-    if (
-        settings.is_explicit("container_image")
-        and docker is not None
-        and docker != "docker: disabled"
-    ):
-        reason = docker.removeprefix("docker:").strip()
-        return (
-            f"--sessionerror-container-image / SESSIONERROR_CONTAINER_IMAGE is set to "
-            f"{settings.container_image!r} but no container could be started ({reason}); start "
-            "Docker, or unset it and set SESSIONERROR_POSTGRES_URL to use a server"
-        )
-    if settings.is_explicit("backend") and settings.backends == ("postgresql",):
-        return (
-            f"--sessionerror-backend / SESSIONERROR_BACKEND is postgresql, but "
-            f"{problem.rstrip().rstrip('.')}. Or run with --sessionerror-backend sqlite (or all, "
-            "which skips PostgreSQL tests)."
-        )
-    return None
-
-
-def _adopt_controller_postgres(state: PluginState, workerinput: dict[str, Any]) -> None:
-    from sessionerror.testdb.postgres.server import PostgresServer
-
-    handed = workerinput.get(_WORKERINPUT_KEY) or {}
-    if handed.get("url"):
-        state.postgres = PostgresServer(
-            url=handed["url"], source=handed["source"], description=handed["description"]
-        )
-    else:
-        state.postgres_problem = handed.get("problem") or "PostgreSQL was not resolved"
+@pytest.hookimpl(tryfirst=True)  # before xdist starts the workers (its hook is trylast)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On an xdist controller: a bad import path stops the run, else the templates are built."""
+    usage_checks.check_import_paths_on_controller(session)
+    schema_build.build_at_session_start(session.config)
 
 
 def _run_cleanups(state: PluginState) -> None:
     while state.cleanups:
         state.cleanups.pop()()
-
-
-class _XdistHooks:
-    """Hands the controller's PostgreSQL server to each xdist worker."""
-
-    def __init__(self, state: PluginState) -> None:
-        self.state = state
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        """Collect the lines a worker left for the terminal summary."""
-        output = getattr(node, "workeroutput", None) or {}
-        self.state.warnings.extend(output.get(_WORKEROUTPUT_KEY, []))
-
-    def pytest_configure_node(self, node: Any) -> None:
-        server = self.state.postgres
-        node.workerinput[_WORKERINPUT_KEY] = (
-            {"url": server.url, "source": server.source, "description": server.description}
-            if server is not None
-            else {"problem": self.state.postgres_problem}
-        )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -231,29 +163,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"sessionerror: backends {', '.join(state.config.backends)}"]
     if state.config.wants_postgres and not state.resolved:
         lines.append("sessionerror: postgresql resolved on first use")
-    return lines + postgres_lines(state)
+    return lines + server_resolution.postgres_lines(state) + schema_build.template_lines(config)
 
 
-def postgres_lines(state: PluginState) -> list[str]:
-    """Where PostgreSQL comes from, or why its tests skip (masked); none before it is resolved."""
-    from sessionerror.redaction import mask_url_password
-
-    lines = []
-    if state.config.wants_postgres and state.resolved:
-        if state.postgres is not None:
-            lines.append(f"sessionerror: postgresql from {state.postgres.description}")
-        else:
-            lines.append(f"sessionerror: postgresql tests will skip: {state.postgres_problem}")
-    secrets = [state.config.postgres_url or ""]
-    if state.postgres is not None:
-        secrets.append(state.postgres.url)
-    return [_masked(mask_url_password(line), secrets) for line in lines]
-
-
-def _masked(text: str, urls: list[str]) -> str:
-    from sessionerror.redaction import hide_url_secrets
-
-    return hide_url_secrets(text, [url for url in urls if url])
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_finish(session: pytest.Session) -> Any:
+    """Usage errors before the other plugins' hooks; the lazy resolution after them."""
+    usage_checks.check_selected_tests(session)  # before anything starts a server
+    result = yield
+    lazy.resolve_after_collection(session)  # after the "collected N items" line
+    return result
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -261,11 +180,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(state_key, None)
     workeroutput = getattr(session.config, "workeroutput", None)
     if state is not None and workeroutput is not None:
-        workeroutput[_WORKEROUTPUT_KEY] = list(state.warnings)
+        workeroutput[server_resolution.WORKEROUTPUT_KEY] = list(state.warnings)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Show what the kit left alone on the server, and why (masked), as warning lines."""
+    """A lazy resolution's header lines; what the kit left alone, and why (masked), as warnings."""
+    lazy.announce_in_summary(terminalreporter, config)
     state = config.stash.get(state_key, None)
     if state is None or not state.warnings:
         return
@@ -274,7 +194,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         urls.append(state.postgres.url)
     terminalreporter.section("sessionerror", sep="-", yellow=True)
     for line in dict.fromkeys(state.warnings):
-        terminalreporter.line(f"sessionerror: warning: {_masked(line, urls)}", yellow=True)
+        terminalreporter.line(
+            f"sessionerror: warning: {server_resolution.masked(line, urls)}", yellow=True
+        )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -322,3 +244,28 @@ class _RequirePostgresHooks:
                 f"(--sessionerror-require-postgres): {reason}"
             )
         return report
+
+
+class _XdistControllerHooks:
+    """On an xdist controller: hands the templates (and the server) to each worker."""
+
+    def __init__(self, config: pytest.Config, state: PluginState, *, hands_postgres: bool) -> None:
+        self.config = config
+        self.state = state
+        #: The controller resolved PostgreSQL for its workers (and collects their warnings).
+        self.hands_postgres = hands_postgres
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Put the template locations and the server into the worker's ``workerinput``."""
+        templates = schema_build.templates_workerinput(self.config)
+        if templates is not None:
+            node.workerinput[schema_build.WORKERINPUT_KEY] = templates
+        if self.hands_postgres:
+            postgres = server_resolution.postgres_workerinput(self.state)
+            node.workerinput[server_resolution.WORKERINPUT_KEY] = postgres
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Collect the lines a worker left for the terminal summary."""
+        if self.hands_postgres:
+            output = getattr(node, "workeroutput", None) or {}
+            self.state.warnings.extend(output.get(server_resolution.WORKEROUTPUT_KEY, []))

@@ -1,4 +1,4 @@
-"""Issue 19: PostgreSQL and the schema templates wait until a test needs a database.
+"""Internal (issue 19): PostgreSQL and the schema templates wait until a test needs a database.
 
 In one process nothing is resolved, started or built while pytest configures. After collection,
 if a selected test uses a kit database fixture, the server is resolved and the templates built
@@ -10,7 +10,9 @@ no database fixture do nothing at all.
 
 An xdist controller still resolves while configuring: it collects no test, so it cannot know
 whether one needs a database, and the server and templates it hands over must outlive every
-worker (:func:`~sessionerror.plugin.state.starts_xdist_workers`).
+worker (:func:`~sessionerror.plugin.state.starts_xdist_workers`). The pytest hooks that call
+:func:`resolve_after_collection` and :func:`announce_in_summary` are in
+:mod:`sessionerror.plugin.hooks`.
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ from typing import Any
 
 import pytest
 
-from sessionerror.plugin.hooks import _resolve_postgres, postgres_lines
 from sessionerror.plugin.schema_build import build_templates, template_lines
+from sessionerror.plugin.server_resolution import postgres_lines, resolve_postgres
 from sessionerror.plugin.state import get_state, lists_only, state_key
 
 __all__ = [
     "DATABASE_FIXTURES",
+    "announce_in_summary",
     "ensure_for_test",
     "ensure_resources",
     "needs_database",
-    "pytest_collection_finish",
-    "pytest_terminal_summary",
+    "resolve_after_collection",
 ]
 
 #: Every kit fixture that needs a database has one of these in its closure.
@@ -60,7 +62,7 @@ def ensure_resources(config: pytest.Config) -> None:
     state.resolved = True
     try:
         if state.config.wants_postgres:
-            _resolve_postgres(state)
+            resolve_postgres(state)
         build_templates(config)
     except pytest.UsageError as exc:
         state.resolve_error = str(exc)
@@ -78,9 +80,11 @@ def ensure_for_test(config: pytest.Config) -> None:
     pytest.fail(problem, pytrace=False)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Resolve and build now if a selected test needs a database, before the first test."""
+def resolve_after_collection(session: pytest.Session) -> None:
+    """Resolve and build now if a selected test needs a database, before the first test.
+
+    Called after every other plugin's ``pytest_collection_finish`` (the "collected" line).
+    """
     config = session.config
     state = config.stash.get(state_key, None)
     if state is None or not state.lazy or state.resolved or lists_only(config):
@@ -91,7 +95,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _announce(config, config.pluginmanager.get_plugin("terminalreporter"))
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def announce_in_summary(terminalreporter: Any, config: pytest.Config) -> None:
     """The header lines of a resolution that happened during the tests (first use)."""
     state = config.stash.get(state_key, None)
     if state is not None and state.lazy and state.resolved and state.resolve_error is None:

@@ -1,9 +1,10 @@
-"""Build the schema once per backend and run, and hand the templates to every worker.
+"""Internal: build the schema once per backend and run, and hand the templates to every worker.
 
-An xdist controller builds in ``pytest_sessionstart``, before any worker starts; workers get
+An xdist controller builds when the session starts, before any worker starts; workers get
 the templates through ``workerinput`` and only copy them. One process builds when the first
 test needing a database is about to run (:mod:`sessionerror.plugin.lazy`, issue 19).
-A migration or schema setup that fails stops the run there with one line.
+A migration or schema setup that fails stops the run there with one line. The pytest hooks
+that call these functions are in :mod:`sessionerror.plugin.hooks`.
 """
 
 from __future__ import annotations
@@ -15,41 +16,38 @@ import pytest
 from sessionerror.plugin.state import get_state
 
 __all__ = [
+    "WORKERINPUT_KEY",
+    "adopt_controller_templates",
+    "build_at_session_start",
     "build_templates",
-    "pytest_configure",
-    "pytest_report_header",
-    "pytest_sessionstart",
     "template_lines",
     "templates_key",
+    "templates_workerinput",
 ]
 
-_WORKERINPUT_KEY = "sessionerror_templates"
+#: ``workerinput`` key of the templates a controller hands to its workers.
+WORKERINPUT_KEY = "sessionerror_templates"
 
 #: The run's templates (``sessionerror.testdb.templates.BuiltTemplates``), when built.
 templates_key = pytest.StashKey[Any]()
 _BUILDER_KEY = pytest.StashKey[Any]()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Workers adopt the controller's templates; the controller prepares the hand-off."""
-    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        handed = workerinput.get(_WORKERINPUT_KEY)
-        if handed:
-            from sessionerror.testdb.templates import BuiltTemplates
+def adopt_controller_templates(config: pytest.Config, workerinput: dict[str, Any]) -> None:
+    """On an xdist worker: take the templates the controller built, if it built them."""
+    handed = workerinput.get(WORKERINPUT_KEY)
+    if handed:
+        from sessionerror.testdb.templates import BuiltTemplates
 
-            config.stash[templates_key] = BuiltTemplates.from_dict(handed)
-    elif config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistTemplateHooks(config), "sessionerror-templates-xdist")
+        config.stash[templates_key] = BuiltTemplates.from_dict(handed)
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+def build_at_session_start(config: pytest.Config) -> None:
     """On an xdist controller, build each selected backend's template before workers start.
 
     Not on workers, not with --collect-only, and not in one process: there the first test
     that needs a database builds them (:mod:`sessionerror.plugin.lazy`, issue 19).
     """
-    config = session.config
     if getattr(config, "workerinput", None) is not None or config.option.collectonly:
         return
     if get_state(config).lazy:
@@ -65,8 +63,8 @@ def build_templates(config: pytest.Config) -> None:
     state = get_state(config)
     cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
     builder = TemplateBuilder(
-        state.config,
-        postgres=state.postgres,
+        state.config.schema,
+        availability=state.availability,
         cache_dir=cache.mkdir("sessionerror") if cache is not None else None,
         project=str(config.rootpath),  # as the workers' kept databases (fixtures.py)
     )
@@ -84,11 +82,6 @@ def build_templates(config: pytest.Config) -> None:
     config.stash[_BUILDER_KEY] = builder
 
 
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Name each backend's schema template and whether it was built or reused."""
-    return template_lines(config)
-
-
 def template_lines(config: pytest.Config) -> list[str]:
     """One line per built (or reused) template; none before they are built."""
     builder = config.stash.get(_BUILDER_KEY, None)
@@ -101,14 +94,7 @@ def template_lines(config: pytest.Config) -> list[str]:
     ]
 
 
-class _XdistTemplateHooks:
-    """Hands the controller's templates to each xdist worker."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_configure_node(self, node: Any) -> None:
-        """Put the template locations into the worker's ``workerinput``."""
-        built = self.config.stash.get(templates_key, None)
-        if built is not None:
-            node.workerinput[_WORKERINPUT_KEY] = built.to_dict()
+def templates_workerinput(config: pytest.Config) -> dict[str, Any] | None:
+    """The template locations for a worker's ``workerinput``; None before they are built."""
+    built = config.stash.get(templates_key, None)
+    return None if built is None else built.to_dict()

@@ -1,4 +1,4 @@
-"""Configuration mistakes found once, before any test runs, each as one line.
+"""Internal: configuration mistakes found once, before any test runs, each as one line.
 
 A wrong ``--sessionerror-metadata`` / ``--sessionerror-schema-setup`` path, an invalid
 ``@pytest.mark.sessionerror`` or ``sessionerror_data`` marker and an unknown data set stop the
@@ -8,7 +8,8 @@ test's typo does not stop a run.
 
 Under xdist the controller collects nothing and a worker cannot stop the run cleanly: the
 controller checks the import paths when the session starts, and each worker's tests fail on a
-bad marker in one line (``markers.marker_options``).
+bad marker in one line (``markers.marker_options``). The pytest hooks that call these checks are
+in :mod:`sessionerror.plugin.hooks`.
 """
 
 from __future__ import annotations
@@ -18,20 +19,28 @@ import pytest
 from sessionerror.plugin.markers import marker_problems
 from sessionerror.plugin.state import get_state
 
-__all__ = ["import_path_problems", "pytest_collection_finish", "pytest_sessionstart"]
+__all__ = [
+    "check_import_paths_on_controller",
+    "check_selected_tests",
+    "import_path_problems",
+]
 
 
-@pytest.hookimpl(tryfirst=True)  # before the schema build / server start of the same hook
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """On an xdist controller, stop at once on an import path that cannot work."""
+def check_import_paths_on_controller(session: pytest.Session) -> None:
+    """On an xdist controller, stop at once on an import path that cannot work.
+
+    Called before the templates are built (workers report a bad marker themselves).
+    """
     config = session.config
     if config.pluginmanager.has_plugin("dsession"):
         _raise(config, import_path_problems(config))
 
 
-@pytest.hookimpl(tryfirst=True)  # before anything that would start a server for these tests
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Raise one UsageError listing every mistake of the selected tests, one line each."""
+def check_selected_tests(session: pytest.Session) -> None:
+    """Raise one UsageError listing every mistake of the selected tests, one line each.
+
+    Called before anything that would start a server or build a schema for these tests.
+    """
     config = session.config
     if getattr(config, "workerinput", None) is not None:
         return  # a worker's UsageError is an INTERNALERROR: its tests fail one line each
