@@ -332,8 +332,9 @@ import asyncio, statistics, sys, time
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from sessionerror import Base, WorkflowSession
-from sessionerror.isolation import rolled_back_session
-from sessionerror.testdb.isolation_async import async_rolled_back_session, create_async_test_engine
+from sessionerror.testing import (
+    async_rolled_back_session, create_async_test_engine, rolled_back_session,
+)
 from sessionerror.engines.sqlite import create_sqlite_engine
 
 url = sys.argv[1]

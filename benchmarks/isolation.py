@@ -225,7 +225,7 @@ def db(sessionerror_db):
 LIBRARY_FIXTURES = """\
 import pytest
 
-from sessionerror.isolation import rolled_back_session
+from sessionerror.testing import rolled_back_session
 from sessionerror.models import Base
 
 
@@ -627,7 +627,7 @@ def library_cycles(pg_url: str, root: Path, cycles: int) -> dict[str, tuple[floa
     from sqlalchemy import create_engine, text
 
     from sessionerror.engines.sqlite import create_sqlite_engine
-    from sessionerror.isolation import rolled_back_session
+    from sessionerror.testing import rolled_back_session
 
     statement = text("SELECT 1")
     statements = ("BEGIN", "SAVEPOINT sp", "SELECT 1", "ROLLBACK TO SAVEPOINT sp", "ROLLBACK")

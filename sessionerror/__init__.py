@@ -1,6 +1,8 @@
-"""sessionerror: the SessionError reference model, pytest fixtures, factories and checker.
+"""sessionerror: what an application imports (model, enums, errors, repositories, checks).
 
-Names are re-exported lazily, so loading the pytest plugin does not import the ORM models.
+Names are re-exported lazily, so loading the pytest plugin does not import the ORM models. Test
+tooling (fixture factories and types, isolation, data sets) is in :mod:`sessionerror.testing`;
+factories in :mod:`sessionerror.factories`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ if TYPE_CHECKING:
 
     # -- async API (issue 10): loaded on first use, needs the "async" extra to run
     from sessionerror.check.api_async import assert_contract_async
-    from sessionerror.datasets import available_datasets, load_dataset
     from sessionerror.errors import (
         BackendUnavailableError,
         DatabaseUnavailableError,
@@ -73,8 +74,6 @@ _EXPORTS: dict[str, str] = {
     "redact": "redaction",
     "assert_contract": "check.api",
     "run_checks": "check.api",
-    "available_datasets": "datasets",
-    "load_dataset": "datasets",
     "SessionErrorRepository": "runtime.repository",
     "purge_expired_sessions": "runtime.retention",
     # -- async API (issue 10)
@@ -111,12 +110,10 @@ __all__ = [
     "assert_contract_async",
     "audit_resolution_attempt",
     "audit_user_action",
-    "available_datasets",
     "bind_async_session",
     "bind_session",
     "current_async_session",
     "current_session",
-    "load_dataset",
     "mask_url_password",
     "purge_expired_sessions",
     "purge_expired_sessions_async",

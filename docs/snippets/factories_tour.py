@@ -1,8 +1,9 @@
 from sqlalchemy.orm import Session
 
-from sessionerror import Base, SessionError, bind_session, load_dataset
+from sessionerror import Base, SessionError, bind_session
 from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.factories import SessionErrorFactory, bulk_create_history, seed_factories
+from sessionerror.testing import load_dataset
 
 engine = create_sqlite_engine(":memory:")
 Base.metadata.create_all(engine)

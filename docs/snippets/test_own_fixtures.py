@@ -1,7 +1,7 @@
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from sessionerror.fixtures import sessionerror_db_factory, sessionerror_engine_factory
+from sessionerror.testing import sessionerror_db_factory, sessionerror_engine_factory
 
 
 class NotesBase(DeclarativeBase):  # another schema of yours

@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"connect", "datasets", "factories"}),
     frozenset({"check", "conformance"}),
     frozenset({"plugin"}),
-    frozenset({"cli", "export", "summary", "scenarios", "__main__", "fixtures", "isolation"}),
+    frozenset({"cli", "export", "summary", "scenarios", "__main__", "testing"}),
     frozenset({PACKAGE}),  # sessionerror/__init__.py: the public API re-exports everything
 )
 

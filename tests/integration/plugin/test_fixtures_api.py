@@ -90,8 +90,7 @@ def test_databases_is_the_0_1_0_name_of_the_provisioner(
 ) -> None:
     pytester.makepyfile(
         """
-        from sessionerror.plugin import sessionerror_db_factory, sessionerror_engine_factory
-        from sessionerror.testdb.provisioning import DatabaseProvisioner
+        from sessionerror.testing import DatabaseProvisioner
 
         def test_same(sessionerror_provisioner, sessionerror_databases, sessionerror_database):
             assert isinstance(sessionerror_provisioner, DatabaseProvisioner)
@@ -108,7 +107,7 @@ def test_fixture_factories_build_engines_for_another_schema(
     pytester.makeconftest(
         """
         from sqlalchemy import Column, Integer, MetaData, String, Table
-        from sessionerror.fixtures import sessionerror_db_factory, sessionerror_engine_factory
+        from sessionerror.testing import sessionerror_db_factory, sessionerror_engine_factory
 
         other = MetaData()
         Table("gadgets", other, Column("id", Integer, primary_key=True), Column("name", String(9)))

@@ -19,7 +19,7 @@ from sessionerror import (
     purge_expired_sessions,
 )
 from sessionerror.factories import SessionErrorFactory, bulk_create_history
-from sessionerror.isolation import rolled_back_session
+from sessionerror.testing import rolled_back_session
 
 
 @pytest.mark.asyncio

@@ -14,10 +14,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from sessionerror.errors import ErrorDataValidationError
-from sessionerror.fixtures import sessionerror_db_factory, sessionerror_engine_factory
 from sessionerror.models import SessionErrorMixin
 from sessionerror.models.enums import ErrorCategory
 from sessionerror.models.types import GUID, UTCDateTime, utcnow
+from sessionerror.testing import sessionerror_db_factory, sessionerror_engine_factory
 
 from .conftest import SPEC_COLUMNS
 
