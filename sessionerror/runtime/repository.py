@@ -1,4 +1,4 @@
-"""Record errors inside the caller's transaction, mapping storage faults to the kit's errors.
+"""Record and query errors in the caller's transaction; storage faults become the kit's errors.
 
 The statements, the validation and the fault classification are shared with
 :class:`~sessionerror.runtime.repository_async.AsyncSessionErrorRepository`
@@ -7,11 +7,18 @@ The statements, the validation and the fault classification are shared with
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Unpack
 
 from sqlalchemy.orm import Session
 
-from sessionerror.models.queries import ErrorFields, build_error
+from sessionerror.models.enums import ErrorCategory
+from sessionerror.models.queries import (
+    ErrorFields,
+    build_error,
+    find_by_category_statement,
+    has_blocking_statement,
+)
 from sessionerror.models.session_guard import require_sync_session
 from sessionerror.runtime.faults import classify_storage_fault, mapped_storage_faults
 from sessionerror.runtime.model_choice import resolve_error_model
@@ -20,7 +27,15 @@ __all__ = ["SessionErrorRepository", "classify_storage_fault"]
 
 
 class SessionErrorRepository:
-    """Records SessionErrors in the caller's session; never commits on its own.
+    """Records and queries SessionErrors in the caller's session; never commits on its own.
+
+    The sync twin of :class:`~sessionerror.runtime.repository_async.AsyncSessionErrorRepository`:
+    the same methods, names and statements::
+
+        repo = SessionErrorRepository(db)
+        error = repo.record(session_id=..., category="user_fixable", ...)
+        db.commit()
+        if repo.has_blocking_errors(session_id): ...
 
     ``model=`` is the mapped ``session_errors`` class to write (your ``SessionErrorMixin``
     model). Without it: the one such model of the schema the session holds objects of, else the
@@ -49,3 +64,12 @@ class SessionErrorRepository:
             self.db.add(error)
             self.db.flush()
         return error
+
+    def find_by_category(self, session_id: uuid.UUID, category: ErrorCategory | str) -> list[Any]:
+        """Errors of ``category`` in ``session_id``, oldest first (one query)."""
+        statement = find_by_category_statement(self.model, session_id, category)
+        return list(self.db.scalars(statement).all())
+
+    def has_blocking_errors(self, session_id: uuid.UUID) -> bool:
+        """True if ``session_id`` has any blocking error (one EXISTS query, no rows loaded)."""
+        return bool(self.db.scalar(has_blocking_statement(self.model, session_id)))

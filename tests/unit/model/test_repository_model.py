@@ -1,4 +1,5 @@
-"""The repositories write the team's own error model, never the kit's reference one silently."""
+"""The repositories write (and query) the team's own error model, never the kit's reference one
+silently."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from sessionerror import AsyncSessionErrorRepository, SessionError, SessionErrorRepository
-from sessionerror.fixtures import sessionerror_engine_factory
 from sessionerror.testdb.isolation_async import create_async_test_engine
+from sessionerror.testing import sessionerror_engine_factory
 
 from .team_with_defaults import DefaultedError, DefaultsBase, TeamSession
 
@@ -84,6 +85,61 @@ async def test_async_repository_writes_the_model_of_the_sessions_schema(
 
             assert type(error) is DefaultedError
             assert await db.run_sync(_stored_tenant, error.id, sessionerror_backend) == "acme"
+            await db.close()
+    finally:
+        await engine.dispose()
+
+
+WARNING = {**RECORD, "severity": "warning", "user_message": "One row was skipped"}
+
+
+def test_sync_repository_queries_the_team_model_in_one_statement_each(
+    defaults_engine: Engine, sessionerror_assert_num_queries: Any
+) -> None:
+    with defaults_engine.connect() as connection:
+        connection.begin()  # rolled back when the connection closes
+        db = Session(bind=connection)
+        blocked, warned = TeamSession(owner="team"), TeamSession(owner="team")
+        db.add_all([blocked, warned])
+        db.flush()
+        repo = SessionErrorRepository(db)
+        repo.record(session_id=blocked.id, **RECORD)
+        warning = repo.record(session_id=warned.id, **WARNING)
+
+        with sessionerror_assert_num_queries(1, engine=defaults_engine):
+            assert repo.has_blocking_errors(blocked.id) is True
+        with sessionerror_assert_num_queries(1, engine=defaults_engine):
+            assert repo.has_blocking_errors(warned.id) is False
+        with sessionerror_assert_num_queries(1, engine=defaults_engine):
+            found = repo.find_by_category(warned.id, "user_fixable")
+        assert found == [warning] and type(found[0]) is DefaultedError
+        assert repo.find_by_category(warned.id, "temporary") == []
+
+
+@pytest.mark.asyncio
+async def test_async_repository_queries_the_team_model_in_one_statement_each(
+    defaults_engine: Engine, sessionerror_assert_num_queries: Any
+) -> None:
+    engine = create_async_test_engine(defaults_engine.url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.begin()  # rolled back when the connection closes
+            db = AsyncSession(bind=connection, expire_on_commit=False)
+            blocked, warned = TeamSession(owner="team"), TeamSession(owner="team")
+            db.add_all([blocked, warned])
+            await db.flush()
+            repo = AsyncSessionErrorRepository(db)
+            await repo.record(session_id=blocked.id, **RECORD)
+            warning = await repo.record(session_id=warned.id, **WARNING)
+
+            with sessionerror_assert_num_queries(1, engine=engine):
+                assert await repo.has_blocking_errors(blocked.id) is True
+            with sessionerror_assert_num_queries(1, engine=engine):
+                assert await repo.has_blocking_errors(warned.id) is False
+            with sessionerror_assert_num_queries(1, engine=engine):
+                found = await repo.find_by_category(warned.id, "user_fixable")
+            assert found == [warning] and type(found[0]) is DefaultedError
+            assert await repo.find_by_category(warned.id, "temporary") == []
             await db.close()
     finally:
         await engine.dispose()
