@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from sessionerror.errors import DatabaseUnavailableError, ExportError, UsageError, first_line
+from sessionerror.urls import DatabaseURL
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -112,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         "one transaction that is always rolled back.",
         epilog=_EXIT_CODES,
     )
-    check.add_argument("--db", metavar="URL", help="SQLite or PostgreSQL URL to check")
+    # --db is read once, here, into a DatabaseURL (masked whenever it is printed).
+    check.add_argument(
+        "--db", type=DatabaseURL, metavar="URL", help="SQLite or PostgreSQL URL to check"
+    )
     check.add_argument("--json", action="store_true", help="print a machine-readable report")
     check.add_argument(
         "--schema-only",
@@ -129,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
         "An empty database gives a valid file with both tables and no rows.",
         epilog=_EXIT_CODES,
     )
-    export.add_argument("--db", metavar="URL", required=True, help="source database URL")
+    export.add_argument(
+        "--db", type=DatabaseURL, metavar="URL", required=True, help="source database URL"
+    )
     export.add_argument("--to", metavar="PATH", required=True, help="SQLite file to write")
     export.add_argument("--replace", action="store_true", help="overwrite an existing --to file")
     export.add_argument(
@@ -143,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser(
         "summary", help="print error patterns of a database", epilog=_EXIT_CODES
     )
-    summary.add_argument("--db", metavar="URL", required=True, help="database URL")
+    summary.add_argument(
+        "--db", type=DatabaseURL, metavar="URL", required=True, help="database URL"
+    )
     summary.add_argument("--json", action="store_true", help="print machine-readable JSON")
     summary.add_argument(
         "--top", type=_whole_number(0), default=10, metavar="N", help="rows per top list"
@@ -178,7 +186,10 @@ def _add_wheel_commands(commands: Any) -> None:
     example.add_argument("name", nargs="?", metavar="NAME", help="the scenario to run")
     example.add_argument("--list", action="store_true", help="name the example scenarios")
     example.add_argument(
-        "--db", metavar="URL", help="SQLite or PostgreSQL URL (default: a temporary SQLite file)"
+        "--db",
+        type=DatabaseURL,
+        metavar="URL",
+        help="SQLite or PostgreSQL URL (default: a temporary SQLite file)",
     )
     # For demonstrations and tests: a SQLite engine without PRAGMA foreign_keys=ON.
     example.add_argument("--sqlite-foreign-keys-off", action="store_true", help=argparse.SUPPRESS)

@@ -1,9 +1,9 @@
 """Open a user's database from a URL, an Engine or a Connection, with one-line errors.
 
-Shared by the checker, the export, the summary and the scenarios. The URL rules themselves
-(driver choice, masking) live in :mod:`sessionerror.urls`; every failure here is a
-:class:`~sessionerror.errors.DatabaseUnavailableError` whose message names the problem and the
-fix, passwords masked.
+Shared by the checker, the export, the summary and the scenarios. A URL is read once into a
+:class:`~sessionerror.urls.DatabaseURL` (driver choice, sync form, masked text); every failure
+here is a :class:`~sessionerror.errors.DatabaseUnavailableError` whose message names the
+problem and the fix, passwords masked.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from sessionerror.engines.kinds import async_kind
 from sessionerror.errors import DatabaseUnavailableError, first_line
 from sessionerror.redaction import hide_url_secrets
-from sessionerror.urls import driver_package, explicit_driver, sync_url
+from sessionerror.urls import DatabaseURL, driver_package
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import URL, Connection, Engine
 
 __all__ = [
     "CONNECT_TIMEOUT",
     "URL_EXAMPLE",
-    "async_bind_kind",
     "connect_url",
     "connection_for",
     "normalise_url",
@@ -31,21 +31,26 @@ __all__ = [
 ]
 
 
-def normalise_url(url: str) -> tuple[str, dict[str, Any]]:
+def normalise_url(url: str | DatabaseURL) -> tuple[str, dict[str, Any]]:
     """Return ``(url, engine_kwargs)``: a psycopg2 URL for bare ``postgres(ql)://`` URLs and
     the sync driver for an async one (``postgresql+asyncpg://`` -> psycopg2).
 
-    ``?isolation_level=...`` is taken out of the query and passed to ``create_engine``.
+    ``?isolation_level=...`` is taken out of the query and passed to ``create_engine``. The
+    returned URL holds the password: pass it to ``create_engine`` only.
     """
-    from sqlalchemy.engine import make_url
+    parsed, kwargs = _engine_args(DatabaseURL(url))
+    return parsed.render_as_string(hide_password=False), kwargs
 
-    parsed = make_url(explicit_driver(sync_url(url)))  # an async driver: its sync one
+
+def _engine_args(url: DatabaseURL) -> tuple[URL, dict[str, Any]]:
+    """:func:`normalise_url` as SQLAlchemy's ``URL`` (``create_engine`` takes it as is)."""
+    parsed = url.to_sync().parse()  # an async driver: its sync one
     kwargs: dict[str, Any] = {}
     level = parsed.query.get("isolation_level")
     if isinstance(level, str):
         kwargs["isolation_level"] = level.upper()
         parsed = parsed.difference_update_query(["isolation_level"])
-    return parsed.render_as_string(hide_password=False), kwargs
+    return parsed, kwargs
 
 
 #: What a valid URL looks like, for the "Fix:" part of the messages.
@@ -54,8 +59,8 @@ URL_EXAMPLE = "postgresql://user@host:5432/dbname or sqlite:///path/to/file.db"
 CONNECT_TIMEOUT = 10
 
 
-def _unavailable(url: str, message: str) -> DatabaseUnavailableError:
-    return DatabaseUnavailableError(hide_url_secrets(message, [url]))
+def _unavailable(url: DatabaseURL, message: str) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(url.hide(message))
 
 
 def _sqlite_file_problem(database: str | None) -> str | None:
@@ -71,23 +76,22 @@ def _sqlite_file_problem(database: str | None) -> str | None:
     return None
 
 
-def connect_url(url: str) -> Engine:
-    """Create an engine for ``url`` and prove it connects; raise DatabaseUnavailableError.
+def connect_url(given: str | DatabaseURL) -> Engine:
+    """Create an engine for ``given`` and prove it connects; raise DatabaseUnavailableError.
 
     Every message is one line that names the problem and the fix, with passwords masked.
     """
     from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     from sessionerror.engines.sqlite import enable_foreign_keys
 
-    masked = hide_url_secrets(url, [url])
-    if not url.strip():
+    url = DatabaseURL(given)
+    masked = str(url)
+    if url.is_empty:
         raise _unavailable(url, f"the database URL is empty. Fix: pass e.g. {URL_EXAMPLE}")
     try:
-        real, kwargs = normalise_url(url)
-        parsed = make_url(real)
+        parsed, kwargs = _engine_args(url)
         backend = parsed.get_backend_name()
     except (ArgumentError, ValueError, TypeError) as exc:
         raise _unavailable(
@@ -102,7 +106,7 @@ def connect_url(url: str) -> Engine:
     if backend == "postgresql" and "connect_timeout" not in parsed.query:
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     try:
-        engine = create_engine(real, **kwargs)
+        engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
         raise _unavailable(
             url,
@@ -151,7 +155,7 @@ def connect_url(url: str) -> Engine:
             "check that the server is running, the host/port, the user name and password, "
             "and the database name"
         )
-        if url.count("@") > 1:
+        if url.reveal().count("@") > 1:
             fix += " (write @, / and : in a password as %40, %2F and %3A)"
         raise _unavailable(url, f"cannot connect to {masked}: {reason}. Fix: {fix}") from None
     return engine
@@ -162,7 +166,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def connection_for(bind: Engine | Connection | str | Any) -> Iterator[Connection]:
+def connection_for(bind: Engine | Connection | str | DatabaseURL | Any) -> Iterator[Connection]:
     """Yield a connection for an Engine, a Connection (as is) or a URL (engine disposed after).
 
     An AsyncEngine is opened through the sync driver of the same database; an AsyncConnection
@@ -173,7 +177,7 @@ def connection_for(bind: Engine | Connection | str | Any) -> Iterator[Connection
     if isinstance(bind, Connection):
         yield bind
         return
-    if not isinstance(bind, Engine | str):
+    if not isinstance(bind, Engine | str | DatabaseURL):
         with sync_bind_for(bind) as conn:
             yield conn
         return
@@ -195,26 +199,13 @@ _USAGE = (
 )
 
 
-def async_bind_kind(bind: Any) -> str:
-    """``"AsyncEngine"`` / ``"AsyncConnection"`` for SQLAlchemy's async binds, else ``""``."""
-    return next(
-        (
-            cls.__name__
-            for cls in type(bind).__mro__
-            if cls.__name__ in ("AsyncEngine", "AsyncConnection")
-            and cls.__module__.startswith("sqlalchemy.ext.asyncio")
-        ),
-        "",
-    )
-
-
 @contextmanager
 def sync_bind_for(bind: Any) -> Iterator[Connection]:
     """A sync connection to the database of an AsyncEngine (its engine disposed after).
 
     An AsyncConnection cannot be driven from sync code: TypeError naming the async API.
     """
-    kind = async_bind_kind(bind)
+    kind = async_kind(bind)
     if kind == "AsyncConnection":
         raise TypeError(
             "the contract checker got an AsyncConnection, which sync code cannot use; "
@@ -222,7 +213,7 @@ def sync_bind_for(bind: Any) -> Iterator[Connection]:
         )
     if kind != "AsyncEngine":
         raise TypeError(f"the contract checker needs {_USAGE}, got {type(bind).__name__}")
-    engine = connect_url(bind.url.render_as_string(hide_password=False))
+    engine = connect_url(DatabaseURL(bind.url))
     try:
         with engine.connect() as conn:
             yield conn

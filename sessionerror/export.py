@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Engine
 
+    from sessionerror.urls import DatabaseURL
+
 __all__ = ["export_database", "plain_value", "require_columns"]
 
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -252,7 +254,7 @@ def _rows(count: int, noun: str) -> str:
 
 
 def export_database(
-    bind: Engine | str,
+    bind: Engine | str | DatabaseURL,
     to: str | os.PathLike[str],
     *,
     replace: bool = False,

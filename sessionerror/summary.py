@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlalchemy.engine import Connection, Engine
 
+    from sessionerror.urls import DatabaseURL
+
 __all__ = ["SUMMARY_NEEDS", "format_age", "format_summary", "summarise"]
 
 #: The table and columns the summary reads.
@@ -63,7 +65,9 @@ def format_age(minutes: float | None) -> str:
     return f"{days:.1f} d" if days < 10 else f"{days:.0f} d"
 
 
-def summarise(bind: Engine | str, *, top: int = 10, now: datetime | None = None) -> dict[str, Any]:
+def summarise(
+    bind: Engine | str | DatabaseURL, *, top: int = 10, now: datetime | None = None
+) -> dict[str, Any]:
     """Error patterns of ``bind``: counts by stage x category x severity, top error codes,
     blocked sessions and the oldest blocking errors (with their age in minutes).
 

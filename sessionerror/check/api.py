@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from sessionerror.check.behaviour import run_behaviour_checks
 from sessionerror.check.report import ContractReport
 from sessionerror.check.schema import run_schema_checks
-from sessionerror.connect import async_bind_kind, connection_for
-from sessionerror.redaction import hide_url_secrets
+from sessionerror.connect import connection_for
+from sessionerror.engines.kinds import is_async_object
+from sessionerror.urls import DatabaseURL
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["assert_contract", "check_reference_schema", "run_checks"]
 
 
-def run_checks(bind: Engine | Connection | str | Any, *, behaviour: bool = True) -> ContractReport:
-    """Run every contract check against ``bind`` (an Engine, a Connection or a URL string).
+def run_checks(
+    bind: Engine | Connection | str | DatabaseURL | Any, *, behaviour: bool = True
+) -> ContractReport:
+    """Run every contract check against ``bind`` (an Engine, a Connection or a URL).
 
     Schema checks only read. For a URL on SQLite the checker's own connection turns foreign
     keys on, so ``sqlite.foreign_keys`` is skipped: pass your application's engine to check it.
@@ -33,17 +36,15 @@ def run_checks(bind: Engine | Connection | str | Any, *, behaviour: bool = True)
     SAVEPOINT when ``bind`` is a Connection already in a transaction) that is always rolled
     back; they are skipped when the rollback cannot be guaranteed (autocommit).
     """
-    with connection_for(bind) as conn:
-        rendered = conn.engine.url.render_as_string(hide_password=False)
-        database = (  # a URL is shown as the user gave it (async driver included), masked
-            hide_url_secrets(bind.strip(), [bind, rendered])
-            if isinstance(bind, str)
-            else hide_url_secrets(rendered, [rendered])
-        )
+    url = DatabaseURL(bind) if isinstance(bind, str | DatabaseURL) else None  # read once
+    with connection_for(url if url is not None else bind) as conn:
+        opened = DatabaseURL(conn.engine.url)
+        # A URL is shown as the user gave it (async driver included), masked.
+        database = url.masked_with(opened) if url is not None else opened.masked_with()
         dialect = conn.dialect.name
         was_in_transaction = conn.in_transaction()
         # An AsyncEngine is checked through the kit's own sync engine, like a URL.
-        own = isinstance(bind, str) or async_bind_kind(bind) != ""
+        own = url is not None or is_async_object(bind)
         results = run_schema_checks(conn, own_connection=own)
         if not was_in_transaction and conn.in_transaction():
             conn.rollback()  # end the read transaction the inspector began

@@ -24,6 +24,7 @@ from sessionerror.connect import connect_url
 from sessionerror.errors import DatabaseUnavailableError, UsageError
 from sessionerror.scenarios.common import ScenarioResult, engine_from_url
 from sessionerror.scenarios.registry import EXAMPLES
+from sessionerror.urls import DatabaseURL
 
 __all__ = ["SCENARIOS", "main"]
 
@@ -63,11 +64,13 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
             interrupt_on_signals(),
             tempfile.TemporaryDirectory(prefix="sessionerror-example-") as tmp,
         ):
+            url = DatabaseURL(
+                args.db if args.db is not None else f"sqlite:///{Path(tmp) / 'example.db'}"
+            )
             if args.db is not None:
                 # One clear line (exit 2) for a bad URL, a missing file or an unreachable server,
                 # before the scenario starts; SQLite files are never created.
-                connect_url(args.db).dispose()
-            url = args.db if args.db is not None else f"sqlite:///{Path(tmp) / 'example.db'}"
+                connect_url(url).dispose()
             engine = engine_from_url(url, sqlite_foreign_keys=not args.sqlite_foreign_keys_off)
             try:
                 result = scenario(engine)

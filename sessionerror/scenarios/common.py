@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from sessionerror.connect import normalise_url
@@ -27,7 +26,7 @@ from sessionerror.models import (
 from sessionerror.models.base import table_of
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.types import utcnow
-from sessionerror.redaction import mask_url_password
+from sessionerror.urls import DatabaseURL
 
 __all__ = [
     "FK_HINT",
@@ -97,7 +96,7 @@ def rolled_back(bind: Engine | Connection, result: ScenarioResult) -> Iterator[S
     scope = bind.connect() if isinstance(bind, Engine) else nullcontext(bind)
     with scope as connection:
         backend = connection.dialect.name
-        result.note(f"database: {backend} ({mask_url_password(str(connection.engine.url))})")
+        result.note(f"database: {backend} ({DatabaseURL(connection.engine.url)})")
         if not foreign_keys_enforced(connection):
             result.note(f"warning: {FK_HINT}")
         transaction = (
@@ -195,7 +194,7 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def engine_from_url(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
+def engine_from_url(url: str | DatabaseURL, *, sqlite_foreign_keys: bool = True) -> Engine:
     """An engine for ``url``: SQLite with the kit's listeners, PostgreSQL via psycopg2.
 
     The URL is read as the checker reads it (:func:`sessionerror.connect.normalise_url`):
@@ -204,7 +203,6 @@ def engine_from_url(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
     goes wrong.
     """
     real, engine_kwargs = normalise_url(url)
-    parsed = make_url(real)
-    if parsed.get_backend_name() == "sqlite" and sqlite_foreign_keys:
-        return create_sqlite_engine(parsed, **engine_kwargs)
-    return create_engine(parsed, **engine_kwargs)
+    if DatabaseURL(real).backend == "sqlite" and sqlite_foreign_keys:
+        return create_sqlite_engine(real, **engine_kwargs)
+    return create_engine(real, **engine_kwargs)

@@ -21,6 +21,7 @@ from sessionerror.scenarios.cascade import run_cascade
 from sessionerror.scenarios.cleanup_7_day import run_cleanup_7_day
 from sessionerror.scenarios.common import ScenarioResult, engine_from_url
 from sessionerror.scenarios.set_null import run_set_null
+from sessionerror.urls import DatabaseURL
 
 __all__ = ["EXAMPLES", "describe_examples", "example_function", "run_example"]
 
@@ -52,7 +53,7 @@ def example_function(name: str) -> Callable[[Engine | Connection], ScenarioResul
 
 
 def run_example(
-    name: str, db: str | None = None, *, sqlite_foreign_keys: bool = True
+    name: str, db: str | DatabaseURL | None = None, *, sqlite_foreign_keys: bool = True
 ) -> ScenarioResult:
     """Run example ``name`` on ``db`` (default: a temporary SQLite file, removed afterwards).
 
@@ -62,9 +63,9 @@ def run_example(
     """
     scenario = example_function(name)
     with tempfile.TemporaryDirectory(prefix="sessionerror-example-") as tmp:
+        url = DatabaseURL(db if db is not None else f"sqlite:///{Path(tmp) / 'example.db'}")
         if db is not None:
-            connect_url(db).dispose()
-        url = db if db is not None else f"sqlite:///{Path(tmp) / 'example.db'}"
+            connect_url(url).dispose()
         engine = engine_from_url(url, sqlite_foreign_keys=sqlite_foreign_keys)
         try:
             return scenario(engine)
