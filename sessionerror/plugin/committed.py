@@ -1,4 +1,4 @@
-"""Committed mode's per-database guards, kept on ``config.stash`` for the run.
+"""Internal: committed mode's per-database guards, kept on ``config.stash`` for the run.
 
 A guard (:class:`~sessionerror.testdb.committed_guard.CommittedGuard`) exists only once a
 committed test has used its database: rollback-mode runs pay one dictionary lookup per test.

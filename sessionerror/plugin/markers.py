@@ -1,4 +1,4 @@
-"""The ``sessionerror`` and ``sessionerror_data`` markers: their signatures and validation.
+"""Internal: the ``sessionerror`` and ``sessionerror_data`` markers, signatures and validation.
 
 Each marker is checked through a signature function (as pytest-django's ``validate_django_db``),
 so a typo is one line with the accepted usage instead of being ignored: at the end of collection

@@ -1,4 +1,6 @@
-"""The migration checks a team adds in one line each (``sessionerror_migrations``).
+"""Internal: the migration checks a team adds in one line each (``sessionerror_migrations``).
+
+Annotate with :class:`MigrationChecks` from :mod:`sessionerror.testing`.
 
 ::
 

@@ -1,4 +1,6 @@
-"""The callable behind ``sessionerror_assert_max_queries`` / ``sessionerror_assert_num_queries``.
+"""Internal: the callable behind ``sessionerror_assert_max_queries`` / ``..._num_queries``.
+
+Annotate with :class:`QueryAssertion` from :mod:`sessionerror.testing`.
 
 It watches the current backend's sync engine and every AsyncEngine the async fixtures made for
 it, or the ``engine=`` given; see :mod:`sessionerror.testdb.querywatch`.

@@ -1,4 +1,4 @@
-"""The per-request session factory for testing an async web app (FastAPI and the like).
+"""Internal: the per-request session factory for an async web app's tests (FastAPI, Starlette).
 
 Kept apart from :mod:`sessionerror.plugin.database_fixtures_async`: it only builds on their session.
 """

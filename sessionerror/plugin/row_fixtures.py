@@ -1,4 +1,4 @@
-"""pytest fixtures for the factories, named as pytest-factoryboy names them.
+"""Internal: pytest fixtures for the factories, named as pytest-factoryboy names them.
 
 ``<model>_factory`` returns the factory class; ``<model>`` creates one row with it. Every
 fixture depends on ``sessionerror_db``, so the factories always write to the current test's

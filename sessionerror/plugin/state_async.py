@@ -1,4 +1,4 @@
-"""Run-wide async state on ``config.stash``: the per-event-loop AsyncEngine registry."""
+"""Internal: run-wide async state on ``config.stash``, the per-event-loop AsyncEngine registry."""
 
 from __future__ import annotations
 
