@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import inspect
 
 from sessionerror.check.behaviour import _autocommit_reason as autocommit_reason
+from sessionerror.conformance.async_clauses import run_async_clauses
 from sessionerror.conformance.delete_rules import check_delete_rules
 from sessionerror.conformance.fields import check_enum_storage, check_fields
 from sessionerror.conformance.harness import Harness, parent_table
@@ -28,13 +29,13 @@ from sessionerror.conformance.redaction import check_redaction
 from sessionerror.conformance.report import ClauseResult, ConformanceReport, fail, skipped
 from sessionerror.conformance.validation import check_validation
 from sessionerror.connect import connection_for
-from sessionerror.engines.sqlite import create_sqlite_engine
+from sessionerror.engines.sqlite import create_sqlite_engine, sqlite_url
 from sessionerror.errors import UsageError, first_line
 from sessionerror.redaction import mask_url_password
 from sessionerror.urls import DatabaseURL
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import URL, Connection
 
 __all__ = ["CLAUSES", "assert_conforms", "run_conformance"]
 
@@ -59,6 +60,8 @@ CLAUSES: tuple[tuple[str, str], ...] = (
     ("§6.session_id", "delete_rules"),
     ("§6.related_file_id", "delete_rules"),
     ("§6.related_ticket_id", "delete_rules"),
+    ("async.write", "async"),
+    ("async.validation", "async"),
 )
 
 
@@ -107,15 +110,20 @@ def _require_tables(model: type[Any], conn: Connection, database: str) -> None:
 
 
 @contextmanager
-def _throwaway(model: type[Any]) -> Iterator[Connection]:
+def _throwaway(model: type[Any]) -> Iterator[tuple[Connection, URL]]:
     with tempfile.TemporaryDirectory(prefix="sessionerror-conformance-") as folder:
-        engine = create_sqlite_engine(os.path.join(folder, "conformance.db"), throwaway=True)
+        path = os.path.join(folder, "conformance.db")
+        engine = create_sqlite_engine(path, throwaway=True)
         try:
             model.metadata.create_all(engine)
             with engine.connect() as conn:
-                yield conn
+                yield conn, sqlite_url(path)
         finally:
             engine.dispose()
+
+
+def _async_group(model: type[Any], url: URL, *, throwaway: bool) -> list[ClauseResult]:
+    return _group("async", lambda: run_async_clauses(model, url, throwaway=throwaway))
 
 
 def _run(model: type[Any], conn: Connection, database: str) -> list[ClauseResult]:
@@ -145,17 +153,19 @@ def run_conformance(model: type[Any] | str, db: Any = None) -> ConformanceReport
     """
     cls = load_model(model) if isinstance(model, str) else model
     if db is None:
-        with _throwaway(cls) as conn:
+        with _throwaway(cls) as (conn, path):
             database = "a throwaway SQLite file (schema from the class's metadata)"
-            return ConformanceReport(
-                model_name(cls), database, "sqlite", tuple(_run(cls, conn, database))
-            )
+            results = _run(cls, conn, database)
+            results += _async_group(cls, path, throwaway=True)
+            return ConformanceReport(model_name(cls), database, "sqlite", tuple(results))
     url = DatabaseURL(db) if isinstance(db, str | DatabaseURL) else None
     with connection_for(url if url is not None else db) as conn:
         opened = DatabaseURL(conn.engine.url)
         database = url.masked_with(opened) if url is not None else opened.masked_with()
         results = _run(cls, conn, database)
-        return ConformanceReport(model_name(cls), database, conn.dialect.name, tuple(results))
+        dialect, engine_url = conn.dialect.name, conn.engine.url
+    results += _async_group(cls, engine_url, throwaway=False)
+    return ConformanceReport(model_name(cls), database, dialect, tuple(results))
 
 
 def assert_conforms(model: type[Any] | str, db: Any = None) -> ConformanceReport:

@@ -55,6 +55,7 @@ def _attempt(harness: Harness, overrides: dict[str, Any]) -> tuple[BaseException
 
 
 def _problem(raised: BaseException | None, sent: bool, message: str) -> str:
+    """What is wrong with how an invalid value was refused (``""`` when it was right)."""
     if raised is None:
         return "no error was raised; the row was stored"
     if isinstance(raised, DBAPIError):

@@ -56,7 +56,7 @@ def test_cli_exit_0_when_the_class_conforms(capsys: pytest.CaptureFixture[str]) 
     assert main(["conformance", "conformance_models:TeamError"]) == 0
     out = capsys.readouterr().out
     assert "PASS  §4.find_by_category" in out
-    assert "conformance_models:TeamError conforms: 19 passed, 0 failed" in out
+    assert "conformance_models:TeamError conforms: 21 passed, 0 failed" in out
 
 
 def test_cli_exit_1_names_clause_found_and_fix(capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,14 +65,14 @@ def test_cli_exit_1_names_clause_found_and_fix(capsys: pytest.CaptureFixture[str
     assert "FAIL  §4.enums" in out
     assert "error_category stored 'ADMIN_REQUIRED'" in out
     assert "values_callable" in out
-    assert "does NOT conform: 18 passed, 1 failed" in out
+    assert "does NOT conform: 20 passed, 1 failed" in out
 
 
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conformance", "conformance_models:NoRedaction", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["model"] == "conformance_models:NoRedaction"
-    assert report["summary"] == {"pass": 18, "fail": 1, "skip": 0}
+    assert report["summary"] == {"pass": len(CLAUSES) - 1, "fail": 1, "skip": 0}
     [failed] = [c for c in report["clauses"] if c["status"] == "FAIL"]
     assert failed["clause"] == "kit.redaction"
     assert set(failed) == {"clause", "title", "status", "found", "expected", "fix"}
@@ -104,7 +104,9 @@ def test_unreachable_db_exit_2_without_the_password(capsys: pytest.CaptureFixtur
     assert len(err.splitlines()) == 1 and "s3cretpw" not in err
 
 
-def test_db_without_the_tables_exit_2(blank_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_without_the_tables_exit_2(
+    blank_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["conformance", "conformance_models:TeamError", "--db", blank_db_url]) == 2
     assert "has no table(s) session_errors, sessions, tickets, uploaded_files" in (
         capsys.readouterr().err
@@ -136,3 +138,18 @@ def test_db_runs_inside_a_transaction_rolled_back(
     assert _count(blank_db_url, model) == 0
     sessions = next(iter(model.__table__.c.session_id.foreign_keys)).column.table
     assert _count(blank_db_url, type("S", (), {"__table__": sessions})) == 0
+
+
+@pytest.mark.asyncio
+async def test_assert_conforms_inside_a_running_event_loop() -> None:
+    """From async test code the async clauses run on an event loop of their own."""
+    report = assert_conforms(models.TeamError)
+    assert report.get("async.write").status.value == "PASS"
+
+
+def test_async_clauses_catch_what_only_async_breaks() -> None:
+    report = run_conformance(models.ServerClock)
+    [failure] = report.failures
+    assert failure.clause == "async.write"
+    assert "created_at" in failure.found and "MissingGreenlet" in failure.found
+    assert "eager_defaults" in failure.fix
