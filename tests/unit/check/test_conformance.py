@@ -153,3 +153,20 @@ def test_async_clauses_catch_what_only_async_breaks() -> None:
     assert failure.clause == "async.write"
     assert "created_at" in failure.found and "MissingGreenlet" in failure.found
     assert "eager_defaults" in failure.fix
+
+
+@pytest.mark.sessionerror(backends=["postgresql"])  # SQLite URLs carry no password
+def test_db_password_is_never_printed(
+    blank_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(blank_db_url)
+    try:
+        models.TeamError.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    # The local server trusts its users: a password in the URL is accepted and ignored.
+    url = blank_db_url.replace("postgres@", "postgres:Pa55-conformance@")
+    assert main(["conformance", "conformance_models:TeamError", "--db", url, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "Pa55-conformance" not in captured.out + captured.err
+    assert json.loads(captured.out)["database"].startswith("postgresql+psycopg2://postgres:***@")
