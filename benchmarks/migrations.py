@@ -30,10 +30,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from sessionerror.plugin.config import SessionErrorConfig
+from sessionerror.testdb.backend import Availability
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 from sessionerror.testdb.postgres.server import PostgresServer
 from sessionerror.testdb.provisioning import DatabaseProvisioner
+from sessionerror.testdb.settings import SchemaSettings
 from sessionerror.testdb.templates import BuiltTemplates, TemplateBuilder
 from sessionerror.urls import normalise_postgres_url
 
@@ -101,12 +102,8 @@ def generate_project(root: Path, revisions: int) -> Path:
     return ini
 
 
-def _config(backend: str, ini: Path, *, reuse: bool = False) -> SessionErrorConfig:
-    return SessionErrorConfig(
-        backends=(backend,),  # type: ignore[arg-type]
-        alembic_ini=str(ini),
-        reuse_schema=reuse,
-    )
+def _config(ini: Path, *, reuse: bool = False) -> SchemaSettings:
+    return SchemaSettings(alembic_ini=str(ini), reuse_schema=reuse)
 
 
 def _worker(args: tuple[str, int, str, str, dict[str, Any] | None, str]) -> float:
@@ -115,12 +112,11 @@ def _worker(args: tuple[str, int, str, str, dict[str, Any] | None, str]) -> floa
     server = PostgresServer(url=server_url, source="url", description="benchmark")
     started = time.perf_counter()
     provisioner = DatabaseProvisioner(
-        _config(backend, Path(ini)),
+        _config(Path(ini)),
         worker=f"bench{index}",
         tmp_dir=Path(tmp),
         cache_dir=None,
-        postgres=server,
-        postgres_problem=None,
+        availability={"postgresql": Availability(server)},
         templates=BuiltTemplates.from_dict(templates) if templates else None,
     )
     provisioner.get(backend)  # type: ignore[arg-type]
@@ -154,7 +150,9 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
     with tempfile.TemporaryDirectory(prefix="sessionerror-bench-cache-") as cache:
         # Reuse: a first run keeps the template; the runs measured below find it.
         keeper = TemplateBuilder(
-            _config(backend, ini, reuse=True), postgres=server, cache_dir=Path(cache)
+            _config(ini, reuse=True),
+            availability={"postgresql": Availability(server)},
+            cache_dir=Path(cache),
         )
         keeper.build((backend,))  # type: ignore[arg-type]
         try:
@@ -162,7 +160,9 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
                 before_wall, before = _run_workers(backend, count, ini, server.url, None)
 
                 started = time.perf_counter()
-                builder = TemplateBuilder(_config(backend, ini), postgres=server, cache_dir=None)
+                builder = TemplateBuilder(
+                    _config(ini), availability={"postgresql": Availability(server)}, cache_dir=None
+                )
                 templates = builder.build((backend,))  # type: ignore[arg-type]
                 build = time.perf_counter() - started
                 copy_wall, copies = _run_workers(backend, count, ini, server.url, templates)
@@ -170,7 +170,9 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
 
                 started = time.perf_counter()
                 finder = TemplateBuilder(
-                    _config(backend, ini, reuse=True), postgres=server, cache_dir=Path(cache)
+                    _config(ini, reuse=True),
+                    availability={"postgresql": Availability(server)},
+                    cache_dir=Path(cache),
                 )
                 kept = finder.build((backend,))  # type: ignore[arg-type]
                 lookup = time.perf_counter() - started
@@ -204,8 +206,10 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
 def template_copy_ms(ini: Path, server_url: str, repeats: int = 7) -> float:
     """Median ms of one bare CREATE DATABASE ... TEMPLATE (and its DROP not counted)."""
     server = _server(server_url)
-    builder = TemplateBuilder(_config("postgresql", ini), postgres=server, cache_dir=None)
-    template = builder.build(("postgresql",)).postgresql
+    builder = TemplateBuilder(
+        _config(ini), availability={"postgresql": Availability(server)}, cache_dir=None
+    )
+    template = builder.build(("postgresql",)).for_backend("postgresql")
     times = []
     try:
         for _ in range(repeats):

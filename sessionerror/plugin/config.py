@@ -8,11 +8,12 @@ then ini key, then the default.
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from sessionerror.testdb.settings import BACKENDS, Backend, SchemaSettings, load_object
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKENDS",
     "OPTIONS",
+    "Backend",
     "OptionSpec",
     "SessionErrorConfig",
     "load_object",
@@ -27,8 +29,7 @@ __all__ = [
     "parse_bool",
 ]
 
-BACKENDS = ("sqlite", "postgresql")
-Backend = Literal["sqlite", "postgresql"]
+_BACKEND_CHOICES = (*BACKENDS, "all")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "Backend(s) the database fixtures run on: sqlite, postgresql or all "
         "(all runs each database test once per backend).",
         default="sqlite",
-        choices=("sqlite", "postgresql", "all"),
+        choices=_BACKEND_CHOICES,
     ),
     OptionSpec(
         "postgres_url",
@@ -152,62 +153,6 @@ def parse_bool(value: str | bool, *, source: str) -> bool:
     raise ValueError(f"{source}={value!r} is not a boolean: use true/false, 1/0, yes/no or on/off")
 
 
-def load_object(path: str, *, source: str) -> Any:
-    """Import ``package.module:attr.attr`` and return the attribute."""
-    module_name, _, attribute = path.partition(":")
-    if not module_name or not attribute:
-        raise ValueError(
-            f"{source}={path!r} is not an import path: write it as package.module:attribute"
-        )
-    problem: str | None = None
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        problem = f"cannot import {module_name!r} ({exc})"
-    except Exception as exc:  # the module itself is broken: say so in one line, not a traceback
-        problem = f"importing {module_name!r} raised {type(exc).__name__}: {_first_line(exc)}"
-    if problem is not None:  # raised outside the except: no "during handling" chain
-        raise ValueError(f"{source}={path!r}: {problem}")
-    done: list[str] = []
-    for part in attribute.split("."):
-        if not hasattr(target, part):
-            owner = ".".join([module_name, *done])
-            close = difflib.get_close_matches(part, [n for n in dir(target) if n[:1] != "_"], 1)
-            hint = f"; did you mean {module_name}:{'.'.join([*done, close[0]])}?" if close else ""
-            raise ValueError(f"{source}={path!r}: {owner!r} has no attribute {part!r}{hint}")
-        target = getattr(target, part)
-        done.append(part)
-    return target
-
-
-def _fix(name: str, what: str) -> str:
-    """``"set --sessionerror-<name> (ini ..., env ...) to <what>"``: every place it is set."""
-    option = next(option for option in OPTIONS if option.name == name)
-    return f"set {option.cli} (ini {option.ini}, env {option.env}) to {what}"
-
-
-def _load(path: str, name: str, fix: str) -> Any:
-    """:func:`load_object` for setting ``name``, the fix added when the import itself failed."""
-    try:
-        return load_object(path, source=f"sessionerror_{name}")
-    except ValueError as exc:
-        message = str(exc)
-    ends_with_fix = "did you mean" in message or "write it as" in message
-    raise ValueError(message if ends_with_fix else f"{message}; {fix}")
-
-
-def _kind(value: object) -> str:
-    """``"a str"``, ``"the class Base"``: what a setting pointed at, without its repr."""
-    if isinstance(value, type):
-        return f"the class {value.__name__}"
-    return f"a {type(value).__name__}"
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else "(no message)"
-
-
 @dataclass(frozen=True)
 class SessionErrorConfig:
     """All plugin settings, resolved once per run."""
@@ -234,39 +179,26 @@ class SessionErrorConfig:
         """True if PostgreSQL is one of the selected backends."""
         return "postgresql" in self.backends
 
+    @property
+    def schema(self) -> SchemaSettings:
+        """The settings testdb builds the schema from (:mod:`sessionerror.testdb.settings`)."""
+        return SchemaSettings(
+            metadata_path=self.metadata_path,
+            schema_setup_path=self.schema_setup_path,
+            alembic_ini=self.alembic_ini,
+            alembic_target=self.alembic_target,
+            reuse_schema=self.reuse_schema,
+            sqlite_path=self.sqlite_path,
+        )
+
     def load_metadata(self) -> MetaData:
         """Import the configured MetaData; ValueError says in one line what to set it to."""
-        from sqlalchemy import MetaData
-
-        path = self.metadata_path
-        fix = _fix("metadata", "your models' MetaData, e.g. myapp.models:Base.metadata")
-        metadata = _load(path, "metadata", fix)
-        if not isinstance(metadata, MetaData):
-            inner = getattr(metadata, "metadata", None)
-            hint = f"did you mean {path}.metadata?" if isinstance(inner, MetaData) else fix
-            raise ValueError(
-                f"sessionerror_metadata={path!r} is {_kind(metadata)}, not a sqlalchemy "
-                f"MetaData; {hint}"
-            )
-        return metadata
+        return self.schema.load_metadata()
 
     def load_schema_setup(self) -> Callable[..., Any] | None:
         """Import the configured schema-setup callable, if any (the Alembic runner with
         ``alembic_ini``)."""
-        if self.alembic_ini is not None:  # migrations (issue 11)
-            from sessionerror.testdb.migrations import AlembicSetup
-
-            return AlembicSetup(self.alembic_ini, self.alembic_target)
-        if self.schema_setup_path is None:
-            return None
-        fix = _fix("schema_setup", "a function taking a SQLAlchemy Connection")
-        setup = _load(self.schema_setup_path, "schema_setup", fix)
-        if not callable(setup):
-            raise ValueError(
-                f"sessionerror_schema_setup={self.schema_setup_path!r} is {_kind(setup)}, "
-                f"not callable; {fix}"
-            )
-        return setup  # type: ignore[no-any-return]
+        return self.schema.load_schema_setup()
 
     def is_explicit(self, name: str) -> bool:
         """True if the user set option ``name`` (e.g. ``"pg_bin_dir"``) rather than a default."""
@@ -283,14 +215,15 @@ class SessionErrorConfig:
             return parse_bool(raw if raw is not None else False, source=f"sessionerror_{name}")
 
         backend = str(values.get("backend") or "sqlite").strip().lower()
-        if backend not in ("sqlite", "postgresql", "all"):
-            close = difflib.get_close_matches(backend, ("sqlite", "postgresql", "all"), 1)
+        if backend not in _BACKEND_CHOICES:
+            close = difflib.get_close_matches(backend, _BACKEND_CHOICES, 1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(
-                f"sessionerror_backend={backend!r} is unknown{hint}: use sqlite, postgresql or all"
+                f"sessionerror_backend={backend!r} is unknown{hint}: use "
+                f"{', '.join(BACKENDS)} or all"
             )
         backends: tuple[Backend, ...] = (
-            ("sqlite", "postgresql") if backend == "all" else (backend,)  # type: ignore[assignment]
+            BACKENDS if backend == "all" else (backend,)  # type: ignore[assignment]
         )
         sqlite_path = str(values.get("sqlite_path") or "file")
         if sqlite_path not in ("file", ":memory:"):

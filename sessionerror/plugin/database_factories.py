@@ -73,12 +73,11 @@ def sessionerror_engine_factory(
         ensure_for_test(request.config)  # issue 19: the server may not be resolved yet
         state = get_state(request.config)
         provisioner = DatabaseProvisioner(
-            replace(state.config, reuse_schema=False),
+            replace(state.config.schema, reuse_schema=False),
             worker=f"{state.worker}-{request.fixturename}",
             tmp_dir=tmp_path_factory.mktemp("sessionerror-factory"),
             cache_dir=None,
-            postgres=state.postgres,
-            postgres_problem=state.postgres_problem,
+            availability=state.availability,
             metadata=metadata,
             schema_setup=schema_setup,
         )

@@ -66,12 +66,11 @@ def sessionerror_provisioner(
     cache = getattr(pytestconfig, "cache", None)  # absent under -p no:cacheprovider
     cache_dir = cache.mkdir("sessionerror") if cache is not None else None
     provisioner = DatabaseProvisioner(
-        state.config,
+        state.config.schema,
         worker=state.worker,
         tmp_dir=tmp_path_factory.mktemp("sessionerror"),
         cache_dir=cache_dir,
-        postgres=state.postgres,
-        postgres_problem=state.postgres_problem,
+        availability=state.availability,
         project=str(pytestconfig.rootpath),
         templates=pytestconfig.stash.get(templates_key, None),  # issue 11: copy, not rebuild
     )

@@ -12,6 +12,7 @@ from sessionerror.plugin.config import SessionErrorConfig
 
 if TYPE_CHECKING:
     from sessionerror.plugin.config import Backend
+    from sessionerror.testdb.backend import Availability
     from sessionerror.testdb.postgres.server import PostgresServer
     from sessionerror.testdb.provisioning import DatabaseProvisioner, ProvidedDatabase
 
@@ -46,6 +47,13 @@ class PluginState:
     resolved: bool = False
     #: The one-line error of a lazy resolution that failed, repeated to every later test.
     resolve_error: str | None = None
+
+    @property
+    def availability(self) -> dict[str, Availability]:
+        """The server of each backend that needs one, as testdb takes it (one value each)."""
+        from sessionerror.testdb.backend import Availability
+
+        return {"postgresql": Availability(self.postgres, self.postgres_problem)}
 
 
 state_key = pytest.StashKey[PluginState]()
@@ -103,6 +111,6 @@ def provided_database(
     try:
         return provisioner.get(backend)
     except BackendUnavailableError as exc:
-        if provisioner.postgres is not None:
+        if provisioner.backend(backend).problem is None:  # it has a server: an error
             pytest.fail(f"sessionerror: {exc}", pytrace=False)
         postgres_unavailable(config, str(exc))

@@ -1,0 +1,54 @@
+"""The run directory holding a run's SQLite template, and the removal of killed runs' ones."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+__all__ = ["RUN_DIR_PREFIX", "make_run_dir", "remove_stale_run_dirs"]
+
+#: Per-run directories holding the SQLite template: ``<prefix><pid>-<hex>``.
+RUN_DIR_PREFIX = "sessionerror-run-"
+_RUN_MARKER_FILE = ".sessionerror-run"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_run_dirs(parent: Path | None = None) -> list[Path]:
+    """Remove run directories of killed runs on this host (dead pid, our marker file inside)."""
+    parent = Path(parent or tempfile.gettempdir())
+    removed: list[Path] = []
+    host = socket.gethostname()
+    for path in parent.glob(f"{RUN_DIR_PREFIX}*"):
+        match = re.fullmatch(rf"{re.escape(RUN_DIR_PREFIX)}(\d+)-[0-9a-z_]+", path.name)
+        marker = path / _RUN_MARKER_FILE
+        if match is None or not marker.is_file():
+            continue
+        try:
+            if marker.read_text().strip() != host or _pid_alive(int(match.group(1))):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def make_run_dir(token: str) -> Path:
+    """A new run directory named after this process and ``token``, killed runs' ones removed."""
+    remove_stale_run_dirs()
+    path = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-{token}"))
+    (path / _RUN_MARKER_FILE).write_text(socket.gethostname())
+    return path
