@@ -167,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         "URL, missing tables); 130/143 interrupted.",
     )
     conformance.add_argument("model", metavar="MODULE:CLASS", help="your SessionError class")
-    conformance.add_argument("--db", metavar="URL", help="run on this database (rolled back)")
+    conformance.add_argument(
+        "--db", type=DatabaseURL, metavar="URL", help="run on this database (rolled back)"
+    )
     conformance.add_argument("--json", action="store_true", help="print a machine-readable report")
     _add_wheel_commands(commands)
     return parser

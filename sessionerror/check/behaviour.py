@@ -39,7 +39,7 @@ from sessionerror.redaction import mask_url_password
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-__all__ = ["BEHAVIOUR_CHECKS", "run_behaviour_checks"]
+__all__ = ["BEHAVIOUR_CHECKS", "autocommit_reason", "run_behaviour_checks"]
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ def _reason(exc: BaseException) -> str:
     return mask_url_password(lines[0].strip()) if lines else type(orig).__name__
 
 
-def _autocommit_reason(conn: Connection, *, after_begin: bool) -> str | None:
+def autocommit_reason(conn: Connection, *, after_begin: bool) -> str | None:
     """Why a rollback cannot be guaranteed on ``conn``, or None when it can."""
     if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return "the connection uses isolation_level=AUTOCOMMIT, so a rollback cannot be guaranteed"
@@ -310,12 +310,12 @@ def run_behaviour_checks(conn: Connection) -> list[CheckResult]:
         conn.rollback()  # end the read transaction the inspector began
     if missing:
         return _skip_all(f"missing table(s): {', '.join(sorted(missing))}")
-    reason = _autocommit_reason(conn, after_begin=False)
+    reason = autocommit_reason(conn, after_begin=False)
     if reason:
         return _skip_all(reason + "; schema checks only")
     outer = conn.begin_nested() if conn.in_transaction() else conn.begin()
     try:
-        reason = _autocommit_reason(conn, after_begin=True)
+        reason = autocommit_reason(conn, after_begin=True)
         if reason:
             return _skip_all(reason + "; schema checks only")
         if conn.dialect.name == "postgresql":

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect
 
-from sessionerror.check.behaviour import _autocommit_reason as autocommit_reason
+from sessionerror.check.behaviour import autocommit_reason
 from sessionerror.conformance.async_clauses import run_async_clauses
 from sessionerror.conformance.delete_rules import check_delete_rules
 from sessionerror.conformance.fields import check_enum_storage, check_fields
