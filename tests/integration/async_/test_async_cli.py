@@ -129,7 +129,7 @@ async def test_async_binds_give_the_sync_verdict(reference_url: str, broken: boo
     if broken:
         _break_blank_message_check(reference_url)
     sync_engine = create_engine(reference_url.replace("postgresql://", "postgresql+psycopg2://"))
-    from sessionerror.testdb.sqlite import enable_foreign_keys
+    from sessionerror.engines.sqlite import enable_foreign_keys
 
     if sync_engine.dialect.name == "sqlite":
         enable_foreign_keys(sync_engine)

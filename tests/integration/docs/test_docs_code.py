@@ -152,7 +152,7 @@ def sample_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "from sqlalchemy.orm import Session\n"
         "from sessionerror import Base, bind_session\n"
         "from sessionerror.factories import SessionErrorFactory\n"
-        "from sessionerror.testdb.sqlite import create_sqlite_engine\n"
+        "from sessionerror.engines.sqlite import create_sqlite_engine\n"
         "engine = create_sqlite_engine('app.db')\n"
         "Base.metadata.create_all(engine)\n"
         "with Session(engine) as db, bind_session(db):\n"

@@ -14,9 +14,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from sessionerror.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, main
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.factories import bulk_create_history
 from sessionerror.models import Base
-from sessionerror.testdb.sqlite import create_sqlite_engine
 
 SESSIONS, ERRORS_PER_SESSION = 2_000, 10  # ~20,000 errors: several seconds of export
 

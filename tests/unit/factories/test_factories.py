@@ -235,7 +235,7 @@ def test_documented_binding_outside_pytest(tmp_path: Any) -> None:
         from sqlalchemy import func, select
         from sqlalchemy.orm import Session
         import sessionerror
-        from sessionerror.testdb.sqlite import create_sqlite_engine
+        from sessionerror.engines.sqlite import create_sqlite_engine
         from sessionerror.factories import SessionErrorFactory
         from sessionerror.models import Base, SessionError
 

@@ -10,10 +10,10 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from sessionerror.check.api import assert_contract
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.testdb.migration_guard import mark_sqlite_file
 from sessionerror.testdb.migrations import MigrationError, load_alembic_config, upgrade
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-from sessionerror.testdb.sqlite import create_sqlite_engine
 
 ENV_PY = """\
 from alembic import context

@@ -208,8 +208,8 @@ def test_sqlite_planner_uses_the_session_id_index_whatever_the_creation_order(
 ) -> None:
     from sqlalchemy import exists, select
 
+    from sessionerror.engines.sqlite import create_sqlite_engine
     from sessionerror.models import Base, seed_sqlite_planner_statistics
-    from sessionerror.testdb.sqlite import create_sqlite_engine
 
     engine = create_sqlite_engine(tmp_path / "plan.db")
     Base.metadata.create_all(engine)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.errors import (
     ErrorDataValidationError,
     StorageTimeoutError,
@@ -21,7 +22,6 @@ from sessionerror.errors import (
 from sessionerror.models import Base, SessionError, WorkflowSession
 from sessionerror.models.enums import ErrorCategory
 from sessionerror.runtime.repository import SessionErrorRepository
-from sessionerror.testdb.sqlite import create_sqlite_engine
 
 from .conftest import Parents, count_errors, make_parents
 

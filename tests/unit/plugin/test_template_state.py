@@ -22,7 +22,7 @@ from sqlalchemy import (
     text,
 )
 
-from sessionerror.testdb.sqlite import create_sqlite_engine
+from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.testdb.template_state import capture_template, restore_template
 
 metadata = MetaData()
