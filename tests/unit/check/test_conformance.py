@@ -7,6 +7,7 @@ every class of the broken library is caught by exactly the clause of its defect.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import conformance_models as models
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from sessionerror.cli import main
 from sessionerror.conformance import CLAUSES, assert_conforms, run_conformance
+from sessionerror.errors import UsageError
 
 CONFORMING = ["sessionerror.models:SessionError", "conformance_models:TeamError"]
 CONFORMING.append("conformance_models:HandWrittenError")
@@ -170,3 +172,27 @@ def test_db_password_is_never_printed(
     captured = capsys.readouterr()
     assert "Pa55-conformance" not in captured.out + captured.err
     assert json.loads(captured.out)["database"].startswith("postgresql+psycopg2://postgres:***@")
+
+
+def test_a_module_that_fails_to_import_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "team_models_broken_import.py").write_text(
+        "raise RuntimeError('no DATABASE_URL')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["conformance", "team_models_broken_import:Error"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "cannot import 'team_models_broken_import': RuntimeError: no DATABASE_URL" in line
+
+
+def test_an_autocommit_engine_is_refused_before_anything_is_written(blank_db_url: str) -> None:
+    engine = make_engine(blank_db_url)
+    try:
+        models.TeamError.metadata.create_all(engine)
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        with pytest.raises(UsageError, match="AUTOCOMMIT"):
+            run_conformance(models.TeamError, db=autocommit)
+    finally:
+        engine.dispose()
+    assert _count(blank_db_url, models.TeamError) == 0
