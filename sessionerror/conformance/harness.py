@@ -82,6 +82,11 @@ def _placeholder(column: Column[Any]) -> Any:
     return values.get(python_type, _MARK)
 
 
+def _needs_value(column: Column[Any]) -> bool:
+    """NOT NULL with no default of its own (a primary key reports nullable=False)."""
+    return not (column.nullable or column.default is not None or column.server_default is not None)
+
+
 def _is_integer(column: Column[Any]) -> bool:
     try:
         return column.type.python_type is int
@@ -112,9 +117,7 @@ class Harness:
     def _insert(self, db: Session, table: Table, values: dict[str, Any]) -> Any:
         row = dict(values)
         for column in table.columns:
-            if column.key in row or column.nullable or column.default is not None:
-                continue
-            if column.server_default is not None:
+            if column.key in row or not _needs_value(column):
                 continue
             if column.primary_key:
                 if _is_integer(column):
@@ -164,6 +167,9 @@ class Harness:
             "error_code": "CONFORMANCE_1",
         }
         values.update(overrides)
+        for column in self.table.columns:  # the team's own NOT NULL columns, filled by type
+            if column.key not in values and _needs_value(column) and not column.foreign_keys:
+                values[column.key] = _placeholder(column)
         return self.model(**values)
 
     def add_error(self, db: Session, session_id: Any, **overrides: Any) -> Any:

@@ -191,7 +191,9 @@ def _model(name: str, base: type[Any] = HandWritten, **namespace: Any) -> type[A
 
 
 # -- the classes that conform ------------------------------------------------------------------
-TeamError = _model("TeamError", SessionErrorMixin)
+TeamError = _model(  # with a NOT NULL column of the team's own on session_errors too
+    "TeamError", SessionErrorMixin, tenant=mapped_column(String(32), nullable=False)
+)
 HandWrittenError = _model("HandWrittenError")
 
 
