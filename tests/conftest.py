@@ -24,9 +24,9 @@ def server_url(pytestconfig: pytest.Config) -> str:
     """
     ensure_for_test(pytestconfig)  # the plugin resolves PostgreSQL on first use (issue 19)
     state = get_state(pytestconfig)
-    if state.postgres is not None:
-        return state.postgres.url
-    problem = state.postgres_problem or (
+    if state.postgres.server is not None:
+        return state.postgres.server.url
+    problem = state.postgres.problem or (
         "the postgresql backend is not selected (--sessionerror-backend all or postgresql)"
     )
     if state.config.require_postgres:

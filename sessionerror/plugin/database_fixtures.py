@@ -134,12 +134,13 @@ def sessionerror_empty_database_url(
         mark_sqlite_file(path)  # no tables; the header says the kit made it
         yield f"sqlite:///{path}"
         return
-    if state.postgres is None:
-        postgres_unavailable(request.config, state.postgres_problem or "PostgreSQL unavailable")
+    server = state.postgres.server
+    if server is None:
+        postgres_unavailable(request.config, state.postgres.problem or "PostgreSQL unavailable")
     from sessionerror.errors import BackendUnavailableError
     from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 
-    janitor = DatabaseJanitor(state.postgres.url, worker=f"{state.worker}e")
+    janitor = DatabaseJanitor(server.url, worker=f"{state.worker}e")
     try:
         janitor.create()
     except BackendUnavailableError as exc:

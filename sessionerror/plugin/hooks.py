@@ -190,8 +190,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None or not state.warnings:
         return
     urls = [state.config.postgres_url or ""]
-    if state.postgres is not None:
-        urls.append(state.postgres.url)
+    if state.postgres.server is not None:
+        urls.append(state.postgres.server.url)
     terminalreporter.section("sessionerror", sep="-", yellow=True)
     for line in dict.fromkeys(state.warnings):
         terminalreporter.line(

@@ -13,6 +13,7 @@ import pytest
 
 from sessionerror.plugin.config import SessionErrorConfig
 from sessionerror.plugin.state import PluginState
+from sessionerror.testdb.backend import Availability
 
 __all__ = [
     "WORKERINPUT_KEY",
@@ -46,7 +47,7 @@ def resolve_postgres(state: PluginState) -> None:
         container_image=settings.container_image,
     )
     try:
-        state.postgres = provider.start()
+        server = provider.start()
     except BackendUnavailableError as exc:
         provider.stop()
         problem = masked(str(exc), [settings.postgres_url or ""])
@@ -55,10 +56,11 @@ def resolve_postgres(state: PluginState) -> None:
             raise pytest.UsageError(f"sessionerror: {explicit}") from None
         if settings.require_postgres:
             raise pytest.UsageError(f"sessionerror: {problem}") from None
-        state.postgres_problem = problem
+        state.postgres = Availability(problem=problem)
         return
+    state.postgres = Availability(server)
     state.cleanups.append(provider.stop)
-    janitor = DatabaseJanitor(state.postgres.url)
+    janitor = DatabaseJanitor(server.url)
     try:
         janitor.require_createdb()  # else every PostgreSQL test would fail later, one by one
         janitor.remove_leftovers()
@@ -106,18 +108,21 @@ def adopt_controller_postgres(state: PluginState, workerinput: dict[str, Any]) -
 
     handed = workerinput.get(WORKERINPUT_KEY) or {}
     if handed.get("url"):
-        state.postgres = PostgresServer(
+        server = PostgresServer(
             url=handed["url"], source=handed["source"], description=handed["description"]
         )
+        state.postgres = Availability(server)
     else:
-        state.postgres_problem = handed.get("problem") or "PostgreSQL was not resolved"
+        state.postgres = Availability(
+            problem=handed.get("problem") or "PostgreSQL was not resolved"
+        )
 
 
 def postgres_workerinput(state: PluginState) -> dict[str, Any]:
     """What a controller puts into a worker's ``workerinput`` under :data:`WORKERINPUT_KEY`."""
-    server = state.postgres
+    server = state.postgres.server
     if server is None:
-        return {"problem": state.postgres_problem}
+        return {"problem": state.postgres.problem}
     return {"url": server.url, "source": server.source, "description": server.description}
 
 
@@ -126,14 +131,15 @@ def postgres_lines(state: PluginState) -> list[str]:
     from sessionerror.redaction import mask_url_password
 
     lines = []
+    server = state.postgres.server
     if state.config.wants_postgres and state.resolved:
-        if state.postgres is not None:
-            lines.append(f"sessionerror: postgresql from {state.postgres.description}")
+        if server is not None:
+            lines.append(f"sessionerror: postgresql from {server.description}")
         else:
-            lines.append(f"sessionerror: postgresql tests will skip: {state.postgres_problem}")
+            lines.append(f"sessionerror: postgresql tests will skip: {state.postgres.problem}")
     secrets = [state.config.postgres_url or ""]
-    if state.postgres is not None:
-        secrets.append(state.postgres.url)
+    if server is not None:
+        secrets.append(server.url)
     return [masked(mask_url_password(line), secrets) for line in lines]
 
 

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from sessionerror.plugin.config import SessionErrorConfig
+from sessionerror.testdb.backend import Availability
 
 if TYPE_CHECKING:
     from sessionerror.plugin.config import Backend
-    from sessionerror.testdb.backend import Availability
-    from sessionerror.testdb.postgres.server import PostgresServer
     from sessionerror.testdb.provisioning import DatabaseProvisioner, ProvidedDatabase
 
 __all__ = [
@@ -34,9 +33,8 @@ class PluginState:
     config: SessionErrorConfig
     #: "main" without xdist, else the worker id ("gw0", ...).
     worker: str = "main"
-    postgres: PostgresServer | None = None
-    #: Why PostgreSQL is unavailable (one line), when it is.
-    postgres_problem: str | None = None
+    #: PostgreSQL's server, or why there is none (one line); neither before it is resolved.
+    postgres: Availability = field(default_factory=Availability)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     #: Lines for the terminal summary (masked): things the kit left alone and why.
     warnings: list[str] = field(default_factory=list)
@@ -50,10 +48,8 @@ class PluginState:
 
     @property
     def availability(self) -> dict[str, Availability]:
-        """The server of each backend that needs one, as testdb takes it (one value each)."""
-        from sessionerror.testdb.backend import Availability
-
-        return {"postgresql": Availability(self.postgres, self.postgres_problem)}
+        """The server of each backend that needs one, as testdb takes it."""
+        return {"postgresql": self.postgres}
 
 
 state_key = pytest.StashKey[PluginState]()

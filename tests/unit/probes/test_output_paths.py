@@ -82,11 +82,12 @@ def _database_url(request: pytest.FixtureRequest, backend: str, tmp: Path) -> It
         return
     ensure_for_test(request.config)  # the plugin resolves PostgreSQL on first use (issue 19)
     state = get_state(request.config)
-    if state.postgres is None:
-        pytest.skip(f"no PostgreSQL: {state.postgres_problem}")
+    server = state.postgres.server
+    if server is None:
+        pytest.skip(f"no PostgreSQL: {state.postgres.problem}")
     from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 
-    janitor = DatabaseJanitor(state.postgres.url, worker=f"{state.worker}o")
+    janitor = DatabaseJanitor(server.url, worker=f"{state.worker}o")
     janitor.create()
     try:
         yield janitor.database_url()
