@@ -16,7 +16,6 @@ from sessionerror.urls.drivers import (
     async_drivername,
     driver_package,
     explicit_driver,
-    is_async_url,
     normalise_postgres_url,
     sync_url,
 )
@@ -30,7 +29,6 @@ __all__ = [
     "async_drivername",
     "driver_package",
     "explicit_driver",
-    "is_async_url",
     "normalise_postgres_url",
     "sync_url",
 ]

@@ -1,7 +1,7 @@
 """Driver rules: which SQLAlchemy driver a URL scheme means, async <-> sync drivers, packages.
 
-Text in, text out, no SQLAlchemy at import; :class:`sessionerror.urls.DatabaseURL` is built on
-these rules, and the one place the rules are written down.
+Text in, text out, no SQLAlchemy at import: the one place these rules are written down.
+:class:`sessionerror.urls.DatabaseURL` is built on them (``is_async``, ``to_sync()``...).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ __all__ = [
     "async_drivername",
     "driver_package",
     "explicit_driver",
-    "is_async_url",
     "normalise_postgres_url",
     "sync_url",
 ]
@@ -105,11 +104,6 @@ def _scheme(url: str) -> tuple[str, str]:
     """``(scheme, rest)`` of ``url``, the scheme lower-cased (``"postgresql+asyncpg"``)."""
     scheme, sep, rest = url.strip().partition("://")
     return (scheme.lower(), rest) if sep else ("", url.strip())
-
-
-def is_async_url(url: str) -> bool:
-    """True if ``url`` names one of the async drivers sessionerror maps to a sync one."""
-    return _scheme(url)[0] in ASYNC_TO_SYNC_DRIVER
 
 
 def sync_url(url: str) -> str:
