@@ -9,7 +9,8 @@ One concern per module:
 - :mod:`~sessionerror.redaction.values`: :func:`redact`, the walk over JSON-like values;
 - :mod:`~sessionerror.redaction.text`: :func:`redact_text`, the order of the free-text passes
   (and PEM blocks, JSON Web Tokens, auth-scheme credentials);
-- :mod:`~sessionerror.redaction.keys`: which key and header names are secret;
+- :mod:`~sessionerror.redaction.keys`: which key and header names are secret, and the
+  replacement texts (:data:`REDACTED`, :data:`MASK`);
 - :mod:`~sessionerror.redaction.assignments`: ``key=value`` pairs whose key is secret;
 - :mod:`~sessionerror.redaction.tokens`: well-known credential formats (AWS, GitHub, Slack...);
 - :mod:`~sessionerror.redaction.markup`: XML elements, command-line flags, Digest parameters;
@@ -22,9 +23,9 @@ One concern per module:
 
 from __future__ import annotations
 
-from sessionerror.redaction.keys import REDACTED, is_secret_key
+from sessionerror.redaction.keys import MASK, REDACTED, is_secret_key
 from sessionerror.redaction.text import redact_text
-from sessionerror.redaction.url_passwords import MASK, mask_url_password
+from sessionerror.redaction.url_passwords import mask_url_password
 from sessionerror.redaction.url_secrets import (
     Revealable,
     URLSecrets,

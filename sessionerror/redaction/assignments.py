@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 
-from sessionerror.redaction.keys import HEADER_NAME, REDACTED, SECRET_KEY_STEMS, is_secret_key
+from sessionerror.redaction.keys import HEADER_NAME, MASK, REDACTED, SECRET_KEY_STEMS, is_secret_key
 from sessionerror.redaction.spans import LineEnds, glued, quoted_value_end
 
 __all__ = ["redact_assignments"]
 
-_MASK = "***"
+_MASK = MASK
 # The value, in one of three capturing groups (5, 6, 7: ``match.lastindex`` tells which
 # matched): "double quoted", 'single quoted' (escaped quotes inside), or an unquoted word. A
 # closing quote right after a backslash fails the match: quoted_value_end decides that case.

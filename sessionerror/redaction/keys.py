@@ -1,13 +1,23 @@
-"""Which names are secret: mapping keys and header names such as ``Authorization`` or ``apiKey``."""
+"""Which names are secret (mapping keys, header names such as ``Authorization`` or ``apiKey``),
+and what a secret is replaced by (:data:`REDACTED`; :data:`MASK` for URL passwords and tokens)."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["HEADER_NAME", "REDACTED", "SECRET_KEY_STEMS", "is_secret_header_name", "is_secret_key"]
+__all__ = [
+    "HEADER_NAME",
+    "MASK",
+    "REDACTED",
+    "SECRET_KEY_STEMS",
+    "is_secret_header_name",
+    "is_secret_key",
+]
 
 #: What a secret value is replaced by.
 REDACTED = "[REDACTED]"
+#: What a URL password, a URL's token user name or an auth-scheme credential is replaced by.
+MASK = "***"
 
 #: Key-name words that make any key containing them (even inside a word) secret.
 _STRONG_SUBSTRINGS = ("password", "passwd", "passphrase", "apikey", "privatekey")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from sessionerror.redaction.assignments import redact_assignments
-from sessionerror.redaction.keys import REDACTED, is_secret_key
+from sessionerror.redaction.keys import MASK, REDACTED, is_secret_key
 from sessionerror.redaction.markup import redact_markup
 from sessionerror.redaction.spans import glued
 from sessionerror.redaction.tokens import redact_tokens
@@ -27,7 +27,7 @@ from sessionerror.redaction.url_users import redact_url_credentials
 
 __all__ = ["redact_text"]
 
-_MASK = "***"
+_MASK = MASK
 # Authorization schemes followed by a credential: "Bearer abc", "Basic dXNl...", "token 9f...".
 _AUTH_SCHEME_WORDS = ("bearer", "basic", "token")
 # Literal-first (fast literal search) on the lower-cased text; nothing after the greedy

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "mask_url_password"]
+from sessionerror.redaction.keys import MASK
+
+__all__ = ["mask_url_password"]
 
 
-MASK = "***"
 _MASK = MASK
 # ?password=... / &pwd=... (libpq and SQLAlchemy accept the password as a query parameter).
 # Searched literal-first on the lower-cased text (a case-insensitive pattern opening with

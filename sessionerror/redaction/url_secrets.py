@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote
 
-from sessionerror.redaction.url_passwords import MASK as _MASK
+from sessionerror.redaction.keys import MASK as _MASK
 from sessionerror.redaction.url_passwords import mask_url_password
 
 __all__ = ["Revealable", "URLSecrets", "hide_url_secrets", "mask_url", "url_secrets"]

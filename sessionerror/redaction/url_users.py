@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
+from sessionerror.redaction.keys import MASK
+
 __all__ = ["redact_url_credentials"]
 
-_MASK = "***"
+_MASK = MASK
 # scheme://<user>@ where the user name is one long run of letters, digits, "_" and "-".
 _TOKEN_USER = re.compile(r"://([A-Za-z0-9_\-]{20,255}+)@")
 
