@@ -1,4 +1,6 @@
-"""Fixture factories: engine and session fixtures for another schema or another engine.
+"""Internal: engine and session fixture factories for another schema or another engine.
+
+Import them from :mod:`sessionerror.testing`.
 
 Used in a conftest (``my_engine = sessionerror_engine_factory(metadata=MyBase.metadata)``);
 both take keyword-only arguments, ``None`` meaning "read the configuration".

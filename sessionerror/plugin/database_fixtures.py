@@ -1,4 +1,6 @@
-"""The pytest fixtures of the sessionerror plugin.
+"""Internal: the pytest fixtures of the sessionerror plugin (databases, isolation, assertions).
+
+Annotate with the fixture types from :mod:`sessionerror.testing` (``ContractAssertion``, ...).
 
 Markers are validated in :mod:`sessionerror.plugin.markers`; the fixture factories for other
 schemas are in :mod:`sessionerror.plugin.database_factories`.

@@ -1,4 +1,4 @@
-"""Run-wide plugin state, kept on ``config.stash`` (never in module globals)."""
+"""Internal: run-wide plugin state, kept on ``config.stash`` (never in module globals)."""
 
 from __future__ import annotations
 
