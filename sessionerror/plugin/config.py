@@ -61,7 +61,7 @@ class OptionSpec:
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "backend",
-        "Backend(s) the database fixtures run on: sqlite, postgresql or all "
+        f"Backend(s) the database fixtures run on: {', '.join(BACKENDS)} or all "
         "(all runs each database test once per backend).",
         default="sqlite",
         choices=_BACKEND_CHOICES,

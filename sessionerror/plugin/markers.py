@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from sessionerror.testdb.settings import BACKENDS
+
 __all__ = [
     "MarkerOptions",
     "backend_params",
@@ -27,7 +29,7 @@ __all__ = [
     "validate_sessionerror_marker",
 ]
 
-_BACKENDS = ("sqlite", "postgresql")
+_BACKENDS: tuple[str, ...] = BACKENDS
 #: Spellings people use for a backend; difflib alone does not map "pg" to "postgresql".
 _ALIASES = {"postgres": "postgresql", "pg": "postgresql", "psql": "postgresql"}
 _ALIASES |= {"pgsql": "postgresql", "sqlite3": "sqlite", "pysqlite": "sqlite"}
