@@ -212,6 +212,23 @@ def test_dependencies_run_one_way() -> None:
     assert not problems, "upward imports (see LAYERS):\n" + "\n".join(problems)
 
 
+def test_type_only_imports_run_one_way_too() -> None:
+    """An ``if TYPE_CHECKING:`` import of a higher part is still a dependency on it (issue 17:
+    testdb named the plugin's settings types that way); only cycles may ignore them."""
+    modules = _modules()
+    problems = []
+    for source, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for target in sorted(_targets(node, source, modules) - {source}):
+                upward = _layer(target) > _layer(source)
+                if upward and (source, target) not in ALLOWED_UPWARD:
+                    problems.append(f"{path.relative_to(ROOT.parent)}:{node.lineno}: {target}")
+    assert not problems, "upward imports, type-only included:\n" + "\n".join(problems)
+
+
 def test_allowed_upward_imports_are_still_needed() -> None:
     actual = {(i.source, i.target) for i in _imports()}
     stale = sorted(set(ALLOWED_UPWARD) - actual)
