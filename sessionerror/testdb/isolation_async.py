@@ -32,7 +32,7 @@ from sessionerror.urls import async_drivername
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-    from sessionerror.testdb.provisioning import ProvidedDatabase
+    from sessionerror.testdb.provided import ProvidedDatabase
 
 __all__ = [
     "ASYNC_EXTRA",

@@ -239,7 +239,7 @@ class AlembicSetup:
         self.ini_path = str(ini_path)
         self.target = target
         self._config: Config | None = None
-        # What build fingerprints read (see sessionerror.testdb.provisioning.schema_fingerprint).
+        # What build fingerprints read (see sessionerror.testdb.schema.schema_fingerprint).
         self.__module__ = __name__
         self.__qualname__ = f"AlembicSetup({self.ini_path!r}, {self.target!r})"
 

@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sessionerror.testdb.sqlite.copy import copy_sqlite
-
-__all__ = ["BuiltTemplates", "copy_sqlite"]
+__all__ = ["BuiltTemplates"]
 
 
 @dataclass(frozen=True)

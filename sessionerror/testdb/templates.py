@@ -20,28 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from sessionerror.testdb.backend import Availability, DatabaseBackend
 from sessionerror.testdb.backends import create_backend
-from sessionerror.testdb.postgres.kept_templates import (
-    KEPT_TEMPLATE_WORKER,
-    kept_template_prefix,
-)
 from sessionerror.testdb.schema import Schema
 from sessionerror.testdb.settings import Backend, SchemaSettings
-from sessionerror.testdb.sqlite.copy import copy_sqlite
-from sessionerror.testdb.sqlite.run_dir import RUN_DIR_PREFIX, remove_stale_run_dirs
 from sessionerror.testdb.template_copy import BuiltTemplates
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, MetaData
 
-__all__ = [
-    "KEPT_TEMPLATE_WORKER",
-    "RUN_DIR_PREFIX",
-    "BuiltTemplates",
-    "TemplateBuilder",
-    "copy_sqlite",
-    "kept_template_prefix",
-    "remove_stale_run_dirs",
-]
+__all__ = ["BuiltTemplates", "TemplateBuilder"]
 
 
 class TemplateBuilder:

@@ -45,7 +45,7 @@ def _database_exists(server_url: str, name: str) -> bool:
 
 def _drop_kept_template(server_url: str, project: AlembicProject, rootdir: Path) -> None:
     from sessionerror.testdb.migrations import AlembicSetup
-    from sessionerror.testdb.templates import kept_template_prefix
+    from sessionerror.testdb.postgres.kept_templates import kept_template_prefix
 
     fingerprint = AlembicSetup(project.root / "alembic.ini").sessionerror_fingerprint()
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
