@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sessionerror.datasets import available_datasets, load_dataset
-    from sessionerror.plugin.config import Backend, SessionErrorConfig
+    from sessionerror.plugin.config import SessionErrorConfig
     from sessionerror.plugin.database_factories import (
         EngineFixture,
         SessionFixture,
@@ -52,7 +52,9 @@ if TYPE_CHECKING:
         async_rolled_back_session,
         create_async_test_engine,
     )
-    from sessionerror.testdb.provisioning import DatabaseProvisioner, ProvidedDatabase
+    from sessionerror.testdb.provided import ProvidedDatabase
+    from sessionerror.testdb.provisioning import DatabaseProvisioner
+    from sessionerror.testdb.settings import Backend
 
 _EXPORTS: dict[str, str] = {
     # -- fixture factories
@@ -65,8 +67,8 @@ _EXPORTS: dict[str, str] = {
     "QueryAssertion": "plugin.query_assertions",
     "MigrationChecks": "plugin.migration_fixtures",
     "SessionErrorConfig": "plugin.config",
-    "Backend": "plugin.config",
-    "ProvidedDatabase": "testdb.provisioning",
+    "Backend": "testdb.settings",
+    "ProvidedDatabase": "testdb.provided",
     "DatabaseProvisioner": "testdb.provisioning",
     # -- isolation outside pytest
     "rolled_back_session": "testdb.isolation",

@@ -1,4 +1,4 @@
-"""The plugin's settings: one table of options, resolved into a frozen dataclass.
+"""Internal: the plugin's settings, one table of options resolved into a frozen dataclass.
 
 Each setting has a CLI flag ``--sessionerror-<name>``, an ini key ``sessionerror_<name>`` and an
 environment variable ``SESSIONERROR_<NAME>``. Precedence: CLI flag, then environment variable,
