@@ -11,6 +11,10 @@ hits both alike; each ms/object is the median over the rounds, wall time and thi
 time (the steadier one on a busy machine; it leaves out the PostgreSQL server's share, the same
 for both), the ratio ours / plain.
 
+The same comparison runs on a team's own schema (``factories_team.py``): the factories
+``factories_for(TeamError)`` builds against plain factory-boy factories hand-written for the
+team's classes, sync on both backends and async on aiosqlite.
+
     python benchmarks/factories.py            # SQLite and PostgreSQL, about a minute
     python benchmarks/factories.py --quick    # a few seconds
 
@@ -201,13 +205,21 @@ def compare(engine: Engine, backend: str, sizes: Sizes, seed: int) -> list[Compa
 
 
 def run_sqlite(sizes: Sizes, seed: int) -> list[Comparison]:
-    """The comparison on a temporary SQLite file."""
+    """The comparisons on temporary SQLite files: the reference schema, then the team's (sync
+    and aiosqlite), each in its own file."""
+    from factories_team import compare_async, compare_sync  # the team's schema, beside this
+
+    backend = f"SQLite {sqlite3.sqlite_version}"
     with tempfile.TemporaryDirectory(prefix="sessionerror-factories-") as directory:
-        engine = create_sqlite_engine(Path(directory) / "factories.sqlite3")
-        try:
-            return compare(engine, f"SQLite {sqlite3.sqlite_version}", sizes, seed)
-        finally:
-            engine.dispose()
+        comparisons = []
+        for name, run in (("factories", compare), ("team", compare_sync)):
+            engine = create_sqlite_engine(Path(directory) / f"{name}.sqlite3")
+            try:
+                comparisons += run(engine, backend, sizes, seed)
+            finally:
+                engine.dispose()
+        _progress("aiosqlite (team schema)")
+        return comparisons + compare_async(Path(directory) / "team-async.sqlite3", sizes, seed)
 
 
 @contextmanager
@@ -220,15 +232,21 @@ def _postgres_database(server_url: str) -> Iterator[str]:
 
 
 def run_postgres(server_url: str, sizes: Sizes, seed: int) -> list[Comparison]:
-    """The comparison on a fresh PostgreSQL database, dropped afterwards."""
-    with _postgres_database(server_url) as url:
-        engine = create_engine(url)
-        try:
-            with engine.connect() as connection:
-                version = connection.execute(text("SHOW server_version")).scalar_one()
-            return compare(engine, f"PostgreSQL {version}", sizes, seed)
-        finally:
-            engine.dispose()
+    """The comparisons on fresh PostgreSQL databases (reference schema, team schema), dropped
+    afterwards."""
+    from factories_team import compare_sync
+
+    comparisons = []
+    for run in (compare, compare_sync):
+        with _postgres_database(server_url) as url:
+            engine = create_engine(url)
+            try:
+                with engine.connect() as connection:
+                    version = connection.execute(text("SHOW server_version")).scalar_one()
+                comparisons += run(engine, f"PostgreSQL {version}", sizes, seed)
+            finally:
+                engine.dispose()
+    return comparisons
 
 
 def render(comparisons: Sequence[Comparison], sizes: Sizes) -> str:
@@ -239,7 +257,8 @@ def render(comparisons: Sequence[Comparison], sizes: Sizes) -> str:
         "",
         "ms/object as wall / CPU time; ratios: ours / plain (wall, CPU).",
         "",
-        "| backend | operation | plain factory-boy | `SessionErrorFactory` | wall | CPU |",
+        "| backend | operation | plain factory-boy | the kit's (`SessionErrorFactory`, "
+        "`factories_for(TeamError)`) | wall | CPU |",
         "| --- | --- | --: | --: | --: | --: |",
     ]
     lines += [
