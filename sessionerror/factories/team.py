@@ -143,23 +143,27 @@ class _Builder:
         self, table: Table, skip: set[str], known: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """Declarations for ``table``'s columns: the team's values, then known ones, then by
-        type for the NOT NULL columns; an unfillable column raises naming ``table.column``."""
+        type for the NOT NULL columns; an unfillable column raises naming ``table.column``.
+
+        ``skip`` and ``known`` are keyed by column name; declarations by attribute name."""
         known = known or {}
+        mapper: Mapper[Any] = _class_of(self.model, table).__mapper__
         attrs: dict[str, Any] = {}
         for column in table.columns:
-            name = f"{table.name}.{column.key}"
+            name = f"{table.name}.{column.name}"
+            attribute = mapper.get_property_by_column(column).key
             if name in self.values:
                 self.used.add(name)
-                attrs[column.key] = _declaration(self.values[name])
-            elif column.key in skip:
+                attrs[attribute] = _declaration(self.values[name])
+            elif column.name in skip:
                 continue
-            elif column.key in known and _long_text(column):
-                attrs[column.key] = known[column.key]
+            elif column.name in known and _long_text(column):
+                attrs[attribute] = known[column.name]
             elif needs_value(column) and not is_generated_key(column):
                 filler = None if column.foreign_keys else type_filler(column)
                 if filler is None:
                     raise unfillable(column, _HOW.format(model=self.model.__name__, name=name))
-                attrs[column.key] = LazyFunction(filler)
+                attrs[attribute] = LazyFunction(filler)
         return attrs
 
     def session_factory(self, sessions: Table) -> type[SessionErrorKitFactory]:
@@ -190,7 +194,7 @@ class _Builder:
             c for c in table.columns if any(fk.column.table is sessions for fk in c.foreign_keys)
         ]
         links: dict[str, tuple[str, str | None] | None] = {"session": None, "session_id": None}
-        attrs = self.fill(table, skip={c.key for c in to_sessions}, known=known)
+        attrs = self.fill(table, skip={c.name for c in to_sessions}, known=known)
         if len(to_sessions) == 1:
             [column] = to_sessions
             links["session"] = _link(mapper, column)

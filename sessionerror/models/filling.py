@@ -99,7 +99,7 @@ def _text_filler(column: Column[Any]) -> Callable[[], str]:
     """Distinct strings (``jira_user_id-1``, ``-2``...) within the column's length."""
     length = getattr(column.type, "length", None)
     counter = itertools.count(1)
-    prefix = column.key
+    prefix = column.name
 
     def fill() -> str:
         n = next(counter)
@@ -170,7 +170,7 @@ def unfillable(column: Column[Any], how: str) -> UnfillableColumnError:
         kind = f"a NOT NULL foreign key to {target}, a table the kit does not know"
     else:
         kind = f"NOT NULL of type {column.type!r}, which the kit cannot make a value of"
-    return UnfillableColumnError(f"{table}.{column.key} is {kind}. Fix: {how}")
+    return UnfillableColumnError(f"{table}.{column.name} is {kind}. Fix: {how}")
 
 
 def fill_value(column: Column[Any], how: str) -> Any:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from sessionerror import SessionErrorMixin, bind_session
 from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.errors import UsageError
 from sessionerror.factories import UnfillableColumnError, factories_for
+from sessionerror.models.enums import ErrorCategory
 
 
 class Point(UserDefinedType[Any]):
@@ -103,3 +107,31 @@ def test_a_value_for_a_column_that_does_not_exist_is_refused() -> None:
             OddError,
             values={"sessions.region_id": 1, "sessions.location": "x", "sessions.nope": 1},
         )
+
+
+def _conformance_models() -> Any:
+    """The conformance suite's team classes (tests/unit/check), loaded from their file."""
+    path = Path(__file__).resolve().parents[1] / "check" / "conformance_models.py"
+    spec = importlib.util.spec_from_file_location("factories_conformance_models", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # SQLAlchemy resolves the annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_team_class_written_without_the_mixin_gets_factories_too() -> None:
+    models = _conformance_models()
+    factories = factories_for(models.HandWrittenError)
+    engine = create_sqlite_engine(":memory:")
+    models.HandWrittenError.metadata.create_all(engine)
+    with Session(engine) as db, bind_session(db):
+        error = factories.session_error(
+            blocking=True, review=True, with_file=True, with_ticket=True
+        )
+        assert type(error) is models.HandWrittenError and error.is_blocking()
+        assert error.session.jira_user_id and error.related_file_id and error.related_ticket_id
+        batch = factories.session_error.create_batch(3, session=error.session, temporary=True)
+        assert {e.error_category for e in batch} == {ErrorCategory.TEMPORARY}
+        db.rollback()
+    engine.dispose()
