@@ -6,10 +6,19 @@ import os
 import sys
 from collections.abc import Callable
 
+# Imported here, before any inline run: pytester drops the modules a run imported when it ends,
+# and importing SQLAlchemy's postgresql dialect (or the kit's models) again warns, an error here.
 import pytest
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 
+import sessionerror.datasets
+from sessionerror.models import Base, SessionError
 from sessionerror.plugin.config import SessionErrorConfig
 from sessionerror.plugin.state import get_state
+
+_PRELOADED = (sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite, sessionerror.datasets)
+_MAPPED = (Base, SessionError)  # every kit model class, mapped once
 
 RunPytest = Callable[..., pytest.RunResult]
 Resolve = Callable[..., SessionErrorConfig]

@@ -55,10 +55,10 @@ def assert_short_error(result: pytest.RunResult, *fragments: str) -> str:
 
 
 def test_unreachable_url_is_an_error_with_masked_password(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(PG_TEST)
-    result = run_pytest(
+    result = run_inprocess(
         "--sessionerror-backend",
         "postgresql",
         "--sessionerror-postgres-url",
@@ -75,17 +75,17 @@ def test_unreachable_url_is_an_error_with_masked_password(
 
 
 def test_unreachable_url_from_env_is_an_error_not_a_skip(
-    pytester: pytest.Pytester, run_pytest: RunPytest, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, run_inprocess: RunPytest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(PG_TEST)
     monkeypatch.setenv("SESSIONERROR_POSTGRES_URL", "postgresql://x:pw@127.0.0.1:1/db")
-    result = run_pytest("--sessionerror-backend", "all")
+    result = run_inprocess("--sessionerror-backend", "all")
     assert_short_error(result, "connection refused")
 
 
-def test_wrong_credentials(pytester: pytest.Pytester, run_pytest: RunPytest) -> None:
+def test_wrong_credentials(pytester: pytest.Pytester, run_inprocess: RunPytest) -> None:
     pytester.makepyfile(PG_TEST)
-    result = run_pytest(
+    result = run_inprocess(
         "--sessionerror-backend",
         "postgresql",
         "--sessionerror-postgres-url",
@@ -115,11 +115,11 @@ def no_docker_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_binaries_no_docker_skips_with_one_line(
-    pytester: pytest.Pytester, run_pytest: RunPytest, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, run_inprocess: RunPytest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(ANY_BACKEND_TEST)
     no_docker_engine(monkeypatch)
-    result = run_pytest(
+    result = run_inprocess(
         "-rs",
         "--sessionerror-backend",
         "all",
@@ -135,12 +135,12 @@ def test_no_binaries_no_docker_skips_with_one_line(
 
 
 def test_empty_pg_bin_dir_is_an_error(
-    pytester: pytest.Pytester, run_pytest: RunPytest, tmp_path: Path
+    pytester: pytest.Pytester, run_inprocess: RunPytest, tmp_path: Path
 ) -> None:
     pytester.makepyfile(PG_TEST)
     empty = tmp_path / "no-binaries"
     empty.mkdir()
-    result = run_pytest(
+    result = run_inprocess(
         "--sessionerror-backend",
         "all",
         "--sessionerror-no-containers",
@@ -151,23 +151,23 @@ def test_empty_pg_bin_dir_is_an_error(
 
 
 def test_require_postgres_fails_instead_of_skipping(
-    pytester: pytest.Pytester, run_pytest: RunPytest, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, run_inprocess: RunPytest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(PG_TEST)
     no_docker_engine(monkeypatch)
     common = ("--sessionerror-backend", "postgresql", "--sessionerror-no-local-postgres")
-    result = run_pytest(*common, "--sessionerror-require-postgres")
+    result = run_inprocess(*common, "--sessionerror-require-postgres")
     assert_short_error(result, "PostgreSQL unavailable")
     pytester.makeini("[pytest]\nsessionerror_require_postgres = true\n")
-    assert_short_error(run_pytest(*common), "PostgreSQL unavailable")
+    assert_short_error(run_inprocess(*common), "PostgreSQL unavailable")
     pytester.makeini("[pytest]\n")
     monkeypatch.setenv("SESSIONERROR_REQUIRE_POSTGRES", "1")
-    assert_short_error(run_pytest(*common), "PostgreSQL unavailable")
+    assert_short_error(run_inprocess(*common), "PostgreSQL unavailable")
 
 
 @pytest.mark.parametrize("via", ["cli", "ini"])
 def test_local_server_is_started_and_removed(
-    pytester: pytest.Pytester, run_pytest: RunPytest, via: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, via: str
 ) -> None:
     pytester.makepyfile(
         """
@@ -183,26 +183,30 @@ def test_local_server_is_started_and_removed(
         """
     )
     if via == "cli":
-        result = run_pytest("--sessionerror-backend", "postgresql", "--sessionerror-no-containers")
+        result = run_inprocess(
+            "--sessionerror-backend", "postgresql", "--sessionerror-no-containers"
+        )
     else:
         pytester.makeini("[pytest]\nsessionerror_no_containers = true\n")
-        result = run_pytest("--sessionerror-backend", "postgresql")
+        result = run_inprocess("--sessionerror-backend", "postgresql")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["sessionerror: postgresql from local server PostgreSQL*(pg_ctl)*"])
     assert not Path((pytester.path / "datadir.txt").read_text()).exists()
 
 
 def test_container_step_without_docker_engine_is_explained(
-    pytester: pytest.Pytester, run_pytest: RunPytest, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, run_inprocess: RunPytest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(ANY_BACKEND_TEST)
     no_docker_engine(monkeypatch)
-    result = run_pytest("-rs", "--sessionerror-backend", "all", "--sessionerror-no-local-postgres")
+    result = run_inprocess(
+        "-rs", "--sessionerror-backend", "all", "--sessionerror-no-local-postgres"
+    )
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*docker: no Docker engine answered*start Docker*"])
 
 
-def test_marker_typo_is_a_clear_error(pytester: pytest.Pytester, run_pytest: RunPytest) -> None:
+def test_marker_typo_is_a_clear_error(pytester: pytest.Pytester, run_inprocess: RunPytest) -> None:
     pytester.makepyfile(
         """
         import pytest
@@ -220,7 +224,7 @@ def test_marker_typo_is_a_clear_error(pytester: pytest.Pytester, run_pytest: Run
             pass
         """
     )
-    result = run_pytest()
+    result = run_inprocess()
     # Issue 19: found at collection, one line each, before any test runs.
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
@@ -270,7 +274,7 @@ def test_plugin_import_is_light(pytester: pytest.Pytester) -> None:
 
 
 def test_required_postgres_turns_a_postgres_skip_into_a_failure(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makepyfile(
         """
@@ -286,8 +290,8 @@ def test_required_postgres_turns_a_postgres_skip_into_a_failure(
         """
     )
     common = ("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
-    run_pytest(*common).assert_outcomes(passed=1, skipped=2)
-    required = run_pytest(*common, "--sessionerror-require-postgres")
+    run_inprocess(*common).assert_outcomes(passed=1, skipped=2)
+    required = run_inprocess(*common, "--sessionerror-require-postgres")
     required.assert_outcomes(passed=1, failed=2)
     required.stdout.fnmatch_lines(["*PostgreSQL test skipped while PostgreSQL is required*"])
 
@@ -308,7 +312,7 @@ def test_fails_with_fixtures_as_locals(
 
 @pytest.mark.parametrize("failing", ["setup", "test"])
 def test_password_never_printed_with_showlocals(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, failing: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str, failing: str
 ) -> None:
     # A password written raw with "/" in it: SQLAlchemy reads it, the old masking did not.
     url = server_url.replace("postgres@", f"postgres:{SLASH_PASSWORD}@", 1)
@@ -318,7 +322,7 @@ def test_password_never_printed_with_showlocals(
     args = ["-l", "--tb=long", "--sessionerror-backend", "postgresql"]
     if failing == "setup":
         args += ["--sessionerror-schema-setup", "failingsetup:build"]
-    result = run_pytest(*args, "--sessionerror-postgres-url", url)
+    result = run_inprocess(*args, "--sessionerror-postgres-url", url)
     if failing == "setup":
         result.assert_outcomes(errors=1)
         result.stdout.fnmatch_lines(["*the migrations failed*"])
@@ -332,7 +336,7 @@ def test_password_never_printed_with_showlocals(
 
 
 def test_leftover_the_janitor_cannot_drop_is_a_masked_summary_warning(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     import os
     import socket
@@ -360,7 +364,7 @@ def test_leftover_the_janitor_cannot_drop_is_a_masked_summary_warning(
     try:
         pytester.makepyfile(PG_TEST)
         url = server_url.replace("postgres@", f"postgres:{SLASH_PASSWORD}@", 1)
-        result = run_pytest(
+        result = run_inprocess(
             "--sessionerror-backend", "postgresql", "--sessionerror-postgres-url", url
         )
         result.assert_outcomes(passed=1)

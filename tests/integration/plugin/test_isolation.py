@@ -74,10 +74,10 @@ EXPECTED_PASSED_PER_BACKEND = 6 + 6 + 6 + 4
 
 @pytest.mark.parametrize("random_order", [False, True], ids=["in-order", "random-order"])
 def test_no_leak_between_tests_on_both_backends(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, random_order: bool
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str, random_order: bool
 ) -> None:
     pytester.makepyfile(LEAK_SUITE)
-    result = run_pytest(
+    result = run_inprocess(
         "--sessionerror-backend",
         "all",
         "--sessionerror-postgres-url",

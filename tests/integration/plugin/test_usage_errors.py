@@ -50,10 +50,10 @@ def assert_one_line(result: pytest.RunResult, needle: str, pattern: str) -> None
 
 
 def test_wrong_metadata_path_is_one_line_for_all_tests(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(THREE_DB_TESTS)
-    result = run_pytest("--sessionerror-metadata", "nosuchmodule:Base.metadata")
+    result = run_inprocess("--sessionerror-metadata", "nosuchmodule:Base.metadata")
     assert_one_line(
         result,
         "nosuchmodule",
@@ -64,11 +64,11 @@ def test_wrong_metadata_path_is_one_line_for_all_tests(
 
 
 def test_wrong_schema_setup_path_is_one_line(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(THREE_DB_TESTS, schema_helpers="def build(connection):\n    pass\n")
     pytester.makeini("[pytest]\npythonpath = .\nsessionerror_schema_setup = schema_helpers:biuld\n")
-    result = run_pytest()
+    result = run_inprocess()
     assert_one_line(
         result,
         "biuld",
@@ -78,7 +78,7 @@ def test_wrong_schema_setup_path_is_one_line(
 
 
 def test_misspelt_backend_in_the_marker_is_one_line(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(
         """
@@ -89,7 +89,7 @@ def test_misspelt_backend_in_the_marker_is_one_line(
             pass
         """
     )
-    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-no-local-postgres")
+    result = run_inprocess("--sessionerror-backend", "all", "--sessionerror-no-local-postgres")
     assert_one_line(
         result,
         "'postgres'",
@@ -100,7 +100,7 @@ def test_misspelt_backend_in_the_marker_is_one_line(
 
 
 def test_unknown_data_set_is_one_line_listing_the_known_ones(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(
         """
@@ -111,7 +111,7 @@ def test_unknown_data_set_is_one_line_listing_the_known_ones(
             pass
         """
     )
-    result = run_pytest()
+    result = run_inprocess()
     assert_one_line(
         result,
         "upload_rejectd",
@@ -121,7 +121,7 @@ def test_unknown_data_set_is_one_line_listing_the_known_ones(
 
 
 def test_postgres_only_test_on_sqlite_says_how_to_run_it(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(
         """
@@ -132,7 +132,7 @@ def test_postgres_only_test_on_sqlite_says_how_to_run_it(
             assert sessionerror_engine.dialect.name == "postgresql"
         """
     )
-    result = run_pytest("-rs", "-v", "--sessionerror-backend", "sqlite")
+    result = run_inprocess("-rs", "-v", "--sessionerror-backend", "sqlite")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(
         [
@@ -171,7 +171,7 @@ def test_missing_driver_is_found_before_a_server_is_started(
 
 
 def test_the_apps_asyncpg_url_works_as_the_server_url(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makepyfile(
         """
@@ -181,7 +181,7 @@ def test_the_apps_asyncpg_url_works_as_the_server_url(
         """
     )
     async_url = make_url(server_url).set(drivername="postgresql+asyncpg")
-    result = run_pytest(
+    result = run_inprocess(
         "--sessionerror-backend",
         "postgresql",
         "--sessionerror-postgres-url",
