@@ -54,7 +54,7 @@ from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationSta
 from sessionerror.redaction import mask_url
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 
-__all__ = ["Comparison", "Timing", "compare", "main", "plain_factories"]
+__all__ = ["Comparison", "Timing", "compare", "main", "plain_error_factory", "plain_factories"]
 
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
@@ -116,13 +116,21 @@ def plain_factories(db: Session) -> tuple[type[Any], type[Any]]:
         # Faker's "company" alone costs ~0.8 ms; a sequence keeps the baseline lean.
         name = FactorySequence(lambda n: f"Ticket import #{n + 1}")
 
+    return PlainSessionFactory, plain_error_factory(db, SessionError, PlainSessionFactory)
+
+
+def plain_error_factory(
+    db: Session, error_model: type[Any], parent_factory: type[Any], **columns: Any
+) -> type[Any]:
+    """A plain factory-boy error factory for ``error_model`` (and ``columns`` of its own)."""
+
     class PlainErrorFactory(SQLAlchemyModelFactory):
         class Meta:
-            model = SessionError
+            model = error_model
             sqlalchemy_session = db
             sqlalchemy_session_persistence = "flush"
 
-        session = SubFactory(PlainSessionFactory)
+        session = SubFactory(parent_factory)
         error_category = ErrorCategory.USER_FIXABLE
         severity = ErrorSeverity.WARNING
         operation_stage = OperationStage.UPLOAD.value
@@ -139,7 +147,9 @@ def plain_factories(db: Session) -> tuple[type[Any], type[Any]]:
             row = Faker("random_int", min=2, max=400)
             secret = Faker("pystr", min_chars=24, max_chars=24)
 
-    return PlainSessionFactory, PlainErrorFactory
+    if not columns:
+        return PlainErrorFactory
+    return type(f"Plain{error_model.__name__}Factory", (PlainErrorFactory,), columns)
 
 
 def _progress(message: str) -> None:

@@ -24,11 +24,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from factories import _UPLOAD_CHECK, Comparison, Sizes, _create_each, _median, _ms_per_object
+from factories import (
+    Comparison,
+    Sizes,
+    _create_each,
+    _median,
+    _ms_per_object,
+    plain_error_factory,
+)
 from factory.alchemy import SQLAlchemyModelFactory
-from factory.declarations import LazyAttribute, LazyFunction, SubFactory
+from factory.declarations import LazyFunction
 from factory.declarations import Sequence as FactorySequence
-from factory.faker import Faker
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
@@ -37,7 +43,6 @@ from sessionerror.engines.sqlite import install_sqlite_listeners
 from sessionerror.factories import factories_for, seed_factories
 from sessionerror.models.binding import bind_session
 from sessionerror.models.binding_async import bind_async_session
-from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit" / "factories"))
 from team_schema import Plan, TeamBase, TeamError, TeamSession  # type: ignore[import-not-found]
@@ -62,30 +67,9 @@ def plain_team_factories(db: Session) -> tuple[type[Any], type[Any]]:
         plan = Plan.FREE
         settings = LazyFunction(dict)
 
-    class PlainTeamErrorFactory(SQLAlchemyModelFactory):
-        class Meta:
-            model = TeamError
-            sqlalchemy_session = db
-            sqlalchemy_session_persistence = "flush"
-
-        session = SubFactory(PlainTeamSessionFactory)
-        tenant = "acme"
-        error_category = ErrorCategory.USER_FIXABLE
-        severity = ErrorSeverity.WARNING
-        operation_stage = OperationStage.UPLOAD.value
-        user_message = Faker("sentence")
-        recovery_actions = LazyFunction(
-            lambda: {"actions": ["Save the file as .xlsx or .csv.", "Upload it again."]}
-        )
-        technical_details = LazyAttribute(_UPLOAD_CHECK.details)
-        error_code = "UPLOAD_UNSUPPORTED_FORMAT"
-
-        class Params:
-            filename = Faker("file_name", extension="xlsx")
-            row = Faker("random_int", min=2, max=400)
-            secret = Faker("pystr", min_chars=24, max_chars=24)
-
-    return PlainTeamSessionFactory, PlainTeamErrorFactory
+    return PlainTeamSessionFactory, plain_error_factory(
+        db, TeamError, PlainTeamSessionFactory, tenant="acme"
+    )
 
 
 def _comparisons(
