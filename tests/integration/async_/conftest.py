@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import pytest
+from pytester_runs import clean_environment, inline, run_order
 
 RunAsync = Callable[..., pytest.RunResult]
 
@@ -24,20 +24,22 @@ LOOP_SETTINGS = {
 def run_async(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server_url: str
 ) -> RunAsync:
-    """Run pytest in a subprocess on both backends with PostgreSQL required.
+    """Run pytest on both backends with PostgreSQL required: inline (in this process), or in a
+    subprocess with ``fresh_interpreter`` (what is imported at start is tested) or ``xdist`` (two
+    workers).
 
-    ``loop`` picks pytest-asyncio's loop scopes, ``mode`` strict or auto; ``xdist`` runs two
-    workers; ``random_order`` shuffles with pytest-randomly.
+    ``loop`` picks pytest-asyncio's loop scopes, ``mode`` strict or auto; ``random_order``
+    shuffles with pytest-randomly.
     """
-    for name in list(os.environ):
-        if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
-            monkeypatch.delenv(name)
+    clean_environment(monkeypatch)
+    run_inline = inline(pytester, monkeypatch)
 
     def run(
         *args: str,
         loop: str = "function",
         mode: str = "strict",
         xdist: bool = False,
+        fresh_interpreter: bool = False,
         random_order: bool = False,
         ini: str = "",
     ) -> pytest.RunResult:
@@ -45,12 +47,10 @@ def run_async(
             "[pytest]\nfilterwarnings = error\nsessionerror_backend = all\n"
             f"asyncio_mode = {mode}\n{LOOP_SETTINGS[loop]}{ini}"
         )
-        order = (
-            ("-p", "randomly", "-p", "no:cacheprovider") if random_order else ("-p", "no:randomly")
-        )
+        run = pytester.runpytest_subprocess if xdist or fresh_interpreter else run_inline
         workers = ("-n", "2") if xdist else ("-p", "no:xdist")
-        return pytester.runpytest_subprocess(
-            *order,
+        return run(
+            *run_order(random_order),
             *workers,
             "--sessionerror-postgres-url",
             server_url,

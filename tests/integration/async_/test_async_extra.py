@@ -56,7 +56,7 @@ def test_starting_pytest_imports_no_async_package(
             assert loaded == []
         """
     )
-    run_async().assert_outcomes(passed=2)
+    run_async(fresh_interpreter=True).assert_outcomes(passed=2)
 
 
 def test_async_fixture_without_the_extra_fails_in_one_line(
@@ -75,7 +75,7 @@ def test_async_fixture_without_the_extra_fails_in_one_line(
             pass
         """
     )
-    result = run_async()
+    result = run_async(fresh_interpreter=True)
     result.assert_outcomes(passed=2, errors=2)
     result.stdout.fnmatch_lines(
         [

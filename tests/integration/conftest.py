@@ -1,0 +1,37 @@
+"""Fixtures shared by the integration tests: pytest run inline or just configured, on a
+pytester project (helpers and the reasons in pytester_runs.py)."""
+
+from __future__ import annotations
+
+import pytest
+from pytester_runs import QUIET_ASYNCIO, Resolve, RunPytest, clean_environment, inline, run_order
+
+from sessionerror.plugin.config import SessionErrorConfig
+from sessionerror.plugin.state import get_state
+
+
+@pytest.fixture
+def run_inprocess(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> RunPytest:
+    """Run pytest inline with a clean sessionerror environment, without xdist."""
+    clean_environment(monkeypatch)
+    run_inline = inline(pytester, monkeypatch)
+
+    def run(*args: str, random_order: bool = False) -> pytest.RunResult:
+        return run_inline(*run_order(random_order), "-p", "no:xdist", *QUIET_ASYNCIO, *args)
+
+    return run
+
+
+@pytest.fixture
+def resolve(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Resolve:
+    """The settings the plugin resolves for these command-line arguments (and the project's
+    ini file and environment), through pytest's own option parsing, without running tests."""
+    clean_environment(monkeypatch)
+
+    def run(*args: str) -> SessionErrorConfig:
+        config = pytester.parseconfigure(
+            "-p", "no:randomly", "-p", "no:xdist", *QUIET_ASYNCIO, *args
+        )
+        return get_state(config).config
+
+    return run
