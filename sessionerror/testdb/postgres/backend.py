@@ -22,7 +22,7 @@ from sessionerror.testdb.backend import Availability, BuiltTemplate, DatabaseBac
 from sessionerror.testdb.postgres import kept_templates
 from sessionerror.testdb.provided import ProvidedDatabase
 from sessionerror.testdb.schema import reuse_or_build
-from sessionerror.urls import DatabaseURL as SecretURL
+from sessionerror.urls import DatabaseURL
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Dialect, Engine
@@ -81,7 +81,7 @@ class PostgresBackend(DatabaseBackend):
         from sqlalchemy import create_engine
 
         janitor = self._janitor(worker)
-        url = SecretURL(janitor.create())
+        url = DatabaseURL(janitor.create())
         try:
             engine = create_engine(url.reveal())
             self.schema.build(engine)
@@ -103,7 +103,7 @@ class PostgresBackend(DatabaseBackend):
             self.warnings.extend(janitor.warnings)
         if kept is None:
             return None
-        url = SecretURL(kept.reveal_url())
+        url = DatabaseURL(kept.reveal_url())
         try:
             engine = create_engine(url.reveal())
             if kept.created:
@@ -122,7 +122,7 @@ class PostgresBackend(DatabaseBackend):
         from sqlalchemy import create_engine
 
         janitor = self._janitor(worker, template=template)
-        url = SecretURL(janitor.create())
+        url = DatabaseURL(janitor.create())
         try:
             database = ProvidedDatabase("postgresql", create_engine(url.reveal()), str(url))
         except BaseException:
