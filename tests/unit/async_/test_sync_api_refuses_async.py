@@ -15,11 +15,10 @@ from sessionerror import (
     SessionError,
     SessionErrorRepository,
     bind_session,
-    load_dataset,
     purge_expired_sessions,
 )
 from sessionerror.factories import SessionErrorFactory, bulk_create_history
-from sessionerror.testing import rolled_back_session
+from sessionerror.testing import load_dataset, rolled_back_session
 
 
 @pytest.mark.asyncio
