@@ -1,4 +1,4 @@
-"""Fixtures of the migration tests: an Alembic project and a clean pytest subprocess."""
+"""Fixtures of the migration tests: an Alembic project and a clean pytest run."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import alembic.command
 import pytest
 import sqlalchemy.dialects.postgresql
 from alembic_project import KIT_ROOT, AlembicProject
+from pytester_runs import QUIET_ASYNCIO, clean_environment, inline
 
 import sessionerror.testdb.migrations
 
@@ -29,21 +30,16 @@ def project(pytester: pytest.Pytester) -> AlembicProject:
 
 @pytest.fixture
 def run_pytest(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> RunPytest:
-    """Run pytest in a subprocess with no inherited sessionerror settings."""
-    for name in list(os.environ):
-        if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
-            monkeypatch.delenv(name)
+    """Run pytest with no inherited sessionerror settings: inline (in this process), or in a
+    subprocess with ``xdist`` or ``fresh_interpreter`` (what an interpreter start imports is
+    tested)."""
+    clean_environment(monkeypatch)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), str(KIT_ROOT)]))
+    run_inline = inline(pytester, monkeypatch)
 
-    def run(*args: str, xdist: bool = False) -> pytest.RunResult:
+    def run(*args: str, xdist: bool = False, fresh_interpreter: bool = False) -> pytest.RunResult:
         plugins = () if xdist else ("-p", "no:xdist")
-        return pytester.runpytest_subprocess(
-            "-p",
-            "no:randomly",
-            *plugins,
-            "-o",
-            "asyncio_default_fixture_loop_scope=function",
-            *args,
-        )
+        start = pytester.runpytest_subprocess if xdist or fresh_interpreter else run_inline
+        return start("-p", "no:randomly", *plugins, *QUIET_ASYNCIO, *args)
 
     return run

@@ -205,7 +205,7 @@ def test_missing_alembic_is_one_line_naming_the_setting_and_the_extra(
     (site / "sitecustomize.py").write_text(BLOCK_ALEMBIC)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), str(project.root), str(KIT_ROOT)]))
     pytester.makepyfile(test_probe=PROBE)
-    result = run_pytest("--sessionerror-alembic-ini", "alembic.ini")
+    result = run_pytest("--sessionerror-alembic-ini", "alembic.ini", fresh_interpreter=True)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [

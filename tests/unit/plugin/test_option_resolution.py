@@ -15,7 +15,7 @@ from sessionerror.plugin.config import SessionErrorConfig, load_object
 from sessionerror.plugin.markers import backend_suggestion, validate_sessionerror_marker
 from sessionerror.testdb.postgres.provider import PostgresProvider
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def config(**cli: str) -> SessionErrorConfig:
