@@ -15,7 +15,7 @@ RunPytest = Callable[..., pytest.RunResult]
 
 
 def test_query_count_assertions(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makepyfile(
         """
@@ -46,7 +46,9 @@ def test_query_count_assertions(
                 sessionerror_db.execute(text("select 1"))
         """
     )
-    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result = run_inprocess(
+        "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url
+    )
     result.assert_outcomes(passed=4, failed=4)
     result.stdout.fnmatch_lines(
         [
@@ -60,7 +62,7 @@ def test_query_count_assertions(
 
 
 def test_contract_fixture_passes_on_the_kit_schema_and_fails_on_a_broken_one(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makepyfile(
         """
@@ -80,13 +82,15 @@ def test_contract_fixture_passes_on_the_kit_schema_and_fails_on_a_broken_one(
             sessionerror_assert_contract(engine)
         """
     )
-    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result = run_inprocess(
+        "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url
+    )
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*AssertionError*"])
 
 
 def test_databases_is_the_0_1_0_name_of_the_provisioner(
-    pytester: pytest.Pytester, run_pytest: RunPytest
+    pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
     pytester.makepyfile(
         """
@@ -98,11 +102,11 @@ def test_databases_is_the_0_1_0_name_of_the_provisioner(
             assert sessionerror_provisioner.get("sqlite") is sessionerror_database
         """
     )
-    run_pytest("--sessionerror-backend", "sqlite").assert_outcomes(passed=1)
+    run_inprocess("--sessionerror-backend", "sqlite").assert_outcomes(passed=1)
 
 
 def test_fixture_factories_build_engines_for_another_schema(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
     pytester.makeconftest(
         """
@@ -140,7 +144,9 @@ def test_fixture_factories_build_engines_for_another_schema(
                 assert other.scalar(text("select count(*) from gadgets")) == 1
         """
     )
-    result = run_pytest("--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url)
+    result = run_inprocess(
+        "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url
+    )
     result.assert_outcomes(passed=10)  # the db factory alone is parametrised per backend too
 
 

@@ -1,13 +1,12 @@
 """Probe: a setting the user gave explicitly that cannot work fails the run, never a skip.
 
-Each case runs pytest in a subprocess the way a user's project does and expects exit code 4
-(usage error) with one line naming the setting and the fix, no traceback, no password, and no
+Each case runs pytest (inline, in this process) the way a user's project does and expects exit
+code 4 (usage error) with one line naming the setting and the fix, no traceback, no password, and no
 test reported as skipped.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 
@@ -28,16 +27,13 @@ Run = Callable[..., pytest.RunResult]
 
 
 @pytest.fixture
-def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """pytest in a subprocess with no inherited sessionerror settings and no Docker engine."""
-    for name in list(os.environ):
-        if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
-            monkeypatch.delenv(name)
+def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, run_inprocess: Run) -> Run:
+    """pytest with no inherited sessionerror settings (``run_inprocess``) and no Docker engine."""
     monkeypatch.setenv("DOCKER_HOST", NO_DOCKER_ENGINE)
     pytester.makepyfile(ANY_BACKEND_TEST)
 
     def run_pytest(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:xdist", "-rs", *args)
+        return run_inprocess("-rs", *args)
 
     return run_pytest
 
