@@ -54,6 +54,7 @@ from sessionerror.models.validation import (
     validate_operation_stage,
     validate_uuid,
 )
+from sessionerror.runtime.model_choice import configured_model
 
 __all__ = ["DatasetError", "LoadedDataset", "available_datasets", "dataset_path", "load_dataset"]
 
@@ -97,7 +98,9 @@ class DatasetError(SessionErrorKitError, ValueError):
 
 @dataclass
 class LoadedDataset:
-    """The rows a data set created, by key; ``dataset["e1"]`` looks a key up in all of them."""
+    """The rows a data set created, by key; ``dataset["e1"]`` looks a key up in all of them.
+
+    With a team's model, the values are of the team's classes."""
 
     name: str
     path: str
@@ -362,14 +365,23 @@ def _read(path: str) -> object:
 
 
 def load_dataset(
-    db: Session, name_or_path: str | Path, *, now: datetime | None = None
+    db: Session,
+    name_or_path: str | Path,
+    *,
+    now: datetime | None = None,
+    model: type[Any] | None = None,
 ) -> LoadedDataset:
     """Load a data set (a shipped name, or a path to a JSON file) into ``db``.
+
+    The rows are of ``model``'s schema (default: the ``sessionerror_model`` class, else the
+    reference one); a team's parents get their other NOT NULL columns as its factories fill them.
 
     Everything is validated first; the rows are then added and flushed in a SAVEPOINT of the
     caller's transaction (never committed), so a failure leaves the database as it was.
     Raises :class:`DatasetError` naming the file, record and field of the first problem.
     """
+    from sessionerror.factories.dataset_rows import add_dataset_rows  # factory-boy: on use
+
     async_api = "await async_db.run_sync(load_dataset, name)"
     db = require_sync_session(db, "load_dataset()", async_api=async_api)
     path = dataset_path(name_or_path)
@@ -378,21 +390,7 @@ def load_dataset(
     loaded = LoadedDataset(name=name, path=path, description=plan.description)
     try:
         with db.begin_nested():
-            for key, row in plan.sessions:
-                loaded.sessions[key] = WorkflowSession(**row)
-            for key, session_key, row in plan.files:
-                loaded.files[key] = UploadedFile(session=loaded.sessions[session_key], **row)
-            for key, session_key, row in plan.tickets:
-                loaded.tickets[key] = Ticket(session=loaded.sessions[session_key], **row)
-            for key, session_key, file_key, ticket_key, row in plan.errors:
-                loaded.errors[key] = SessionError(
-                    session=loaded.sessions[session_key],
-                    related_file=loaded.files[file_key] if file_key else None,
-                    related_ticket=loaded.tickets[ticket_key] if ticket_key else None,
-                    **row,
-                )
-            db.add_all(loaded)
-            db.flush()
+            add_dataset_rows(db, model or configured_model(), plan, loaded)
     except sa_exc.DBAPIError as exc:
         first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
         raise DatasetError(f"the database refused the rows: {first}", file=path) from exc

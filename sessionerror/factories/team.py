@@ -32,7 +32,7 @@ from sqlalchemy import Column, Table
 from sqlalchemy.orm import Mapper, RelationshipDirection
 
 from sessionerror.errors import UsageError
-from sessionerror.factories.base import SessionErrorKitFactory
+from sessionerror.factories.base import SessionErrorKitFactory, set_stand_in
 from sessionerror.factories.classes import (
     SessionErrorFactory,
     TicketFactory,
@@ -47,8 +47,9 @@ from sessionerror.models.filling import (
     type_filler,
     unfillable,
 )
+from sessionerror.runtime.model_choice import configured_model
 
-__all__ = ["ModelFactories", "factories_for", "generated_factories"]
+__all__ = ["ModelFactories", "configured_factories", "factories_for", "generated_factories"]
 
 #: ``table.column`` -> a constant, a no-argument callable or a factory-boy declaration.
 Values = Mapping[str, Any]
@@ -361,3 +362,35 @@ def factories_for(model: type[Any], *, values: Values | None = None) -> ModelFac
 def generated_factories() -> tuple[type[SessionErrorKitFactory], ...]:
     """Every factory built by :func:`factories_for` so far (``seed_factories`` resets them)."""
     return tuple(factory for _, built in _CACHE.values() for factory in built.all())
+
+
+def configured_factories() -> ModelFactories:
+    """The factories of the model ``sessionerror_model`` names (default: the kit's own)."""
+    model = configured_model()
+    return _REFERENCE if model is None else factories_for(model)
+
+
+#: The kit factory of each role of :class:`ModelFactories`.
+_ROLES: dict[type[Any], tuple[str, str]] = {
+    SessionErrorFactory: ("session_error", "session_errors"),
+    WorkflowSessionFactory: ("session", "sessions"),
+    UploadedFileFactory: ("uploaded_file", "uploaded_files"),
+    TicketFactory: ("ticket", "tickets"),
+}
+
+
+def _stand_in(factory: type[Any], model: type[Any]) -> type[Any]:
+    """The factory of ``model``'s schema that creates in place of the kit's ``factory``."""
+    role = _ROLES.get(factory)
+    if role is None or model is SessionErrorFactory._meta.model:
+        return factory
+    found = getattr(factories_for(model), role[0])
+    if found is None:
+        raise UsageError(
+            f"{factory.__name__}: {model.__name__} (sessionerror_model) has no foreign key to "
+            f"{role[1]}, so there is no such row to create"
+        )
+    return found  # type: ignore[no-any-return]
+
+
+set_stand_in(_stand_in)

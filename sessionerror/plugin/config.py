@@ -21,15 +21,19 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKENDS",
     "OPTIONS",
+    "REFERENCE_MODEL",
     "Backend",
     "OptionSpec",
     "SessionErrorConfig",
+    "load_model_object",
     "load_object",
     "options_markdown",
     "parse_bool",
 ]
 
 _BACKEND_CHOICES = (*BACKENDS, "all")
+#: The ``sessionerror_model`` default: the kit's reference SessionError.
+REFERENCE_MODEL = "sessionerror.models:SessionError"
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,16 @@ OPTIONS: tuple[OptionSpec, ...] = (
         default="file",
     ),
     OptionSpec(
+        "model",
+        "Import path of your SessionError class, e.g. myapp.models:SessionError: the factories, "
+        "the row fixtures, the repositories' default and the data sets then write it and its "
+        "parent classes (found from its foreign keys).",
+        default=REFERENCE_MODEL,
+    ),
+    OptionSpec(
         "metadata",
         "Import path of the MetaData whose schema the fixtures create, "
-        "e.g. myapp.models:Base.metadata.",
+        "e.g. myapp.models:Base.metadata (default: the sessionerror_model's metadata).",
         default="sessionerror.models:Base.metadata",
     ),
     OptionSpec(
@@ -167,6 +178,8 @@ class SessionErrorConfig:
     container_image: str = "postgres:15-alpine"
     sqlite_path: str = "file"
     metadata_path: str = "sessionerror.models:Base.metadata"
+    #: ``sessionerror_model``: import path of the team's SessionError class.
+    model_path: str = REFERENCE_MODEL
     schema_setup_path: str | None = None
     reuse_schema: bool = False
     #: Names of the options the user set (CLI, environment or ini), not left to the default.
@@ -199,6 +212,14 @@ class SessionErrorConfig:
         """Import the configured schema-setup callable, if any (the Alembic runner with
         ``alembic_ini``)."""
         return self.schema.load_schema_setup()
+
+    def load_model(self) -> type[Any]:
+        """Import the ``sessionerror_model`` class; ValueError says in one line what to set."""
+        from sessionerror.runtime.model_choice import check_error_model
+
+        return check_error_model(
+            load_model_object(self.model_path), f"sessionerror_model={self.model_path!r}"
+        )
 
     def is_explicit(self, name: str) -> bool:
         """True if the user set option ``name`` (e.g. ``"pg_bin_dir"``) rather than a default."""
@@ -239,7 +260,8 @@ class SessionErrorConfig:
             allow_containers=not flag("no_containers"),
             container_image=_text(values.get("container_image")) or "postgres:15-alpine",
             sqlite_path=sqlite_path,
-            metadata_path=_text(values.get("metadata")) or "sessionerror.models:Base.metadata",
+            metadata_path=_metadata_path(values, explicit),
+            model_path=_text(values.get("model")) or REFERENCE_MODEL,
             schema_setup_path=_text(values.get("schema_setup")),
             reuse_schema=flag("reuse_schema"),
             explicit=explicit,
@@ -271,6 +293,30 @@ class SessionErrorConfig:
                 explicit.add(option.name)
             merged[option.name] = value if value not in (None, "") else option.default
         return cls.from_values(merged, explicit=frozenset(explicit))
+
+
+def _metadata_path(values: Mapping[str, str | bool | None], explicit: frozenset[str]) -> str:
+    """``sessionerror_metadata``; unset, the metadata of the ``sessionerror_model`` class."""
+    default = "sessionerror.models:Base.metadata"
+    metadata = _text(values.get("metadata")) or default
+    model = _text(values.get("model")) or REFERENCE_MODEL
+    if model != REFERENCE_MODEL and metadata == default and "metadata" not in explicit:
+        return f"{model}.metadata"
+    return metadata
+
+
+def load_model_object(path: str) -> Any:
+    """What ``sessionerror_model=path`` points at; a path that cannot be imported is one line."""
+    fix = (
+        "set --sessionerror-model (ini sessionerror_model, env SESSIONERROR_MODEL) to your "
+        "SessionError class, e.g. myapp.models:SessionError"
+    )
+    try:
+        return load_object(path, source="sessionerror_model")
+    except ValueError as exc:
+        message = str(exc)
+    ends_with_fix = "did you mean" in message or "write it as" in message
+    raise ValueError(message if ends_with_fix else f"{message}; {fix}")
 
 
 def _migration_values(values: Mapping[str, str | bool | None]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ The hooks only decide *when*; the work is plain functions in the modules it conc
 4. ``pytest_report_header``: backends, where PostgreSQL comes from, the templates.
 5. ``pytest_generate_tests``: one test per selected backend.
 6. ``pytest_collection_finish`` (wrapper): before the other plugins, the selected tests'
-   mistakes stop the run (usage errors before any server starts or schema is built); after
+   mistakes stop the run (usage errors before any server starts or schema is built) and
+   ``sessionerror_model`` is put in force (:mod:`~sessionerror.plugin.model_setting`); after
    them (after the "collected" line), one process resolves PostgreSQL and builds the templates
    if a selected test needs a database (lazy resolution, issue 19).
 7. ``pytest_runtest_setup``: marker arguments validated on every test.
@@ -33,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from sessionerror.plugin import lazy, schema_build, server_resolution, usage_checks
+from sessionerror.plugin import lazy, model_setting, schema_build, server_resolution, usage_checks
 from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
 from sessionerror.plugin.markers import backend_params, marker_options, marker_options_key
 from sessionerror.plugin.state import (
@@ -170,6 +171,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_collection_finish(session: pytest.Session) -> Any:
     """Usage errors before the other plugins' hooks; the lazy resolution after them."""
     usage_checks.check_selected_tests(session)  # before anything starts a server
+    model_setting.activate_model(session.config)  # sessionerror_model, for every test
     result = yield
     lazy.resolve_after_collection(session)  # after the "collected N items" line
     return result

@@ -4,6 +4,9 @@
 fixture depends on ``sessionerror_db``, so the factories always write to the current test's
 session (and run once per selected backend). factory-boy and Faker are imported inside the
 fixture bodies: loading this module (or the plugin) does not import them.
+
+With ``sessionerror_model`` set, the factories are those of the team's class and its parents
+(:func:`sessionerror.factories.factories_for`): ``session_error`` is a row of the team's class.
 """
 
 from __future__ import annotations
@@ -15,12 +18,8 @@ import pytest
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from sessionerror.factories.classes import (
-        SessionErrorFactory,
-        TicketFactory,
-        UploadedFileFactory,
-        WorkflowSessionFactory,
-    )
+    from sessionerror.factories.base import SessionErrorKitFactory
+    from sessionerror.factories.team import ModelFactories
     from sessionerror.models import (
         SessionError,
         Ticket,
@@ -40,32 +39,45 @@ __all__ = [
 ]
 
 
+def model_factories() -> ModelFactories:
+    """The factories of the ``sessionerror_model`` class (default: the kit's own)."""
+    from sessionerror.factories.team import configured_factories
+
+    return configured_factories()
+
+
+def _parent(
+    factory: type[SessionErrorKitFactory] | None, table: str
+) -> type[SessionErrorKitFactory]:
+    if factory is None:
+        from sessionerror.errors import UsageError
+
+        raise UsageError(f"the sessionerror_model class has no foreign key to {table}")
+    return factory
+
+
 @pytest.fixture
-def workflow_session_factory(sessionerror_db: Session) -> type[WorkflowSessionFactory]:
-    """The ``WorkflowSessionFactory`` class, writing to ``sessionerror_db``."""
-    from sessionerror.factories.classes import WorkflowSessionFactory
-
-    return WorkflowSessionFactory
+def workflow_session_factory(sessionerror_db: Session) -> type[SessionErrorKitFactory]:
+    """``WorkflowSessionFactory`` (for the ``sessionerror_model``), on ``sessionerror_db``."""
+    return model_factories().session
 
 
 @pytest.fixture
-def workflow_session(workflow_session_factory: type[WorkflowSessionFactory]) -> WorkflowSession:
+def workflow_session(workflow_session_factory: type[SessionErrorKitFactory]) -> WorkflowSession:
     """One flushed workflow session."""
     created: WorkflowSession = workflow_session_factory.create()
     return created
 
 
 @pytest.fixture
-def uploaded_file_factory(sessionerror_db: Session) -> type[UploadedFileFactory]:
-    """The ``UploadedFileFactory`` class, writing to ``sessionerror_db``."""
-    from sessionerror.factories.classes import UploadedFileFactory
-
-    return UploadedFileFactory
+def uploaded_file_factory(sessionerror_db: Session) -> type[SessionErrorKitFactory]:
+    """``UploadedFileFactory`` (for the ``sessionerror_model``), on ``sessionerror_db``."""
+    return _parent(model_factories().uploaded_file, "uploaded_files")
 
 
 @pytest.fixture
 def uploaded_file(
-    uploaded_file_factory: type[UploadedFileFactory], workflow_session: WorkflowSession
+    uploaded_file_factory: type[SessionErrorKitFactory], workflow_session: WorkflowSession
 ) -> UploadedFile:
     """One flushed uploaded file of ``workflow_session``."""
     created: UploadedFile = uploaded_file_factory.create(session=workflow_session)
@@ -73,31 +85,29 @@ def uploaded_file(
 
 
 @pytest.fixture
-def ticket_factory(sessionerror_db: Session) -> type[TicketFactory]:
-    """The ``TicketFactory`` class, writing to ``sessionerror_db``."""
-    from sessionerror.factories.classes import TicketFactory
-
-    return TicketFactory
+def ticket_factory(sessionerror_db: Session) -> type[SessionErrorKitFactory]:
+    """``TicketFactory`` (for the ``sessionerror_model``), on ``sessionerror_db``."""
+    return _parent(model_factories().ticket, "tickets")
 
 
 @pytest.fixture
-def ticket(ticket_factory: type[TicketFactory], workflow_session: WorkflowSession) -> Ticket:
+def ticket(
+    ticket_factory: type[SessionErrorKitFactory], workflow_session: WorkflowSession
+) -> Ticket:
     """One flushed ticket of ``workflow_session``."""
     created: Ticket = ticket_factory.create(session=workflow_session)
     return created
 
 
 @pytest.fixture
-def session_error_factory(sessionerror_db: Session) -> type[SessionErrorFactory]:
-    """The ``SessionErrorFactory`` class, writing to ``sessionerror_db``."""
-    from sessionerror.factories.classes import SessionErrorFactory
-
-    return SessionErrorFactory
+def session_error_factory(sessionerror_db: Session) -> type[SessionErrorKitFactory]:
+    """``SessionErrorFactory`` (for the ``sessionerror_model``), on ``sessionerror_db``."""
+    return model_factories().session_error
 
 
 @pytest.fixture
 def session_error(
-    session_error_factory: type[SessionErrorFactory], workflow_session: WorkflowSession
+    session_error_factory: type[SessionErrorKitFactory], workflow_session: WorkflowSession
 ) -> SessionError:
     """One flushed (warning, user-fixable, upload) error of ``workflow_session``."""
     # A stated kind: a default factory error varies its stage and category.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sessionerror.plugin.database_fixtures_async import asyncio_fixture
+from sessionerror.plugin.row_fixtures import model_factories
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,17 +20,14 @@ __all__ = ["async_session_error", "async_workflow_session"]
 
 @asyncio_fixture
 async def async_workflow_session(sessionerror_async_db: AsyncSession) -> Any:
-    """One workflow session flushed into ``sessionerror_async_db``."""
-    from sessionerror.factories.classes import WorkflowSessionFactory
-
-    return await WorkflowSessionFactory.create_async()
+    """One workflow session (of the ``sessionerror_model``'s parents) flushed into
+    ``sessionerror_async_db``."""
+    return await model_factories().session.create_async()
 
 
 @asyncio_fixture
 async def async_session_error(async_workflow_session: Any) -> Any:
     """One (warning, user-fixable, upload) error of ``async_workflow_session``."""
-    from sessionerror.factories.classes import SessionErrorFactory
-
-    return await SessionErrorFactory.create_async(
+    return await model_factories().session_error.create_async(
         session=async_workflow_session, user_fixable=True, upload=True
     )

@@ -1,10 +1,10 @@
 """Internal: configuration mistakes found once, before any test runs, each as one line.
 
-A wrong ``--sessionerror-metadata`` / ``--sessionerror-schema-setup`` path, an invalid
-``@pytest.mark.sessionerror`` or ``sessionerror_data`` marker and an unknown data set stop the
-run with a ``pytest.UsageError`` at the end of collection, before a server starts or a schema is
-built, instead of one traceback per test. Only the selected tests are checked: a deselected
-test's typo does not stop a run.
+A wrong ``--sessionerror-metadata`` / ``--sessionerror-schema-setup`` /
+``--sessionerror-model`` path, an invalid ``@pytest.mark.sessionerror`` or ``sessionerror_data``
+marker and an unknown data set stop the run with a ``pytest.UsageError`` at the end of
+collection, before a server starts or a schema is built, instead of one traceback per test.
+Only the selected tests are checked: a deselected test's typo does not stop a run.
 
 Under xdist the controller collects nothing and a worker cannot stop the run cleanly: the
 controller checks the import paths when the session starts, and each worker's tests fail on a
@@ -17,6 +17,7 @@ from __future__ import annotations
 import pytest
 
 from sessionerror.plugin.markers import marker_problems
+from sessionerror.plugin.model_setting import model_problems
 from sessionerror.plugin.state import get_state
 
 __all__ = [
@@ -51,9 +52,9 @@ def check_selected_tests(session: pytest.Session) -> None:
 
 
 def import_path_problems(config: pytest.Config) -> list[str]:
-    """The metadata and schema-setup settings that cannot be imported, one line each."""
+    """The metadata, schema-setup and model settings that cannot be imported, one line each."""
     settings = get_state(config).config
-    problems = []
+    problems = model_problems(config)
     try:
         settings.load_metadata()
     except ValueError as exc:

@@ -8,6 +8,7 @@ A *contract model* is a mapped class that mixes in
 included) or is mapped to a table named ``session_errors``. Without ``model=`` the repository
 takes, in this order:
 
+0. the model the run names (``sessionerror_model`` in pytest, :func:`configure_model` elsewhere);
 1. the one contract model of the declarative registries whose objects the session holds
    (the parents it has loaded or added tell which schema it works on);
 2. the one contract model mapped in the process (a team's app that imports its own model and
@@ -30,7 +31,16 @@ from sqlalchemy.orm import Mapper, Session, mapperlib, registry
 from sessionerror.models.contract import SESSION_ERRORS_TABLE
 from sessionerror.models.mixin import SessionErrorMixin
 
-__all__ = ["contract_models", "resolve_error_model"]
+__all__ = [
+    "check_error_model",
+    "configure_model",
+    "configured_model",
+    "contract_models",
+    "resolve_error_model",
+]
+
+#: The team's SessionError class named by ``sessionerror_model`` (None: not named).
+_configured: list[type[Any]] = []
 
 
 def _is_contract(mapper: Mapper[Any]) -> bool:
@@ -47,6 +57,35 @@ def contract_models(registries: Iterable[registry] | None = None) -> list[type[A
         registries = list(mapperlib._mapper_registries)
     found = {m.class_ for reg in registries for m in reg.mappers if _is_contract(m)}
     return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+def configured_model() -> type[Any] | None:
+    """The SessionError class the run names (``sessionerror_model``), or None."""
+    return _configured[0] if _configured else None
+
+
+def configure_model(model: type[Any] | None) -> type[Any] | None:
+    """Name the team's SessionError class for the factories, repositories and data sets (None:
+    back to the default); returns the one named before, to restore it."""
+    previous = configured_model()
+    _configured[:] = [] if model is None else [model]
+    return previous
+
+
+def check_error_model(value: object, source: str) -> type[Any]:
+    """``value`` if it is a mapped SessionError class (a SessionErrorMixin subclass or a class
+    mapped to ``session_errors``), else ValueError in one line starting with ``source``."""
+    if isinstance(value, type):
+        mapper: Any = inspect(value, raiseerr=False)
+        if isinstance(mapper, Mapper) and _is_contract(mapper):
+            return value
+        what = f"the class {value.__name__}, not a mapped SessionError class"
+    else:
+        what = f"a {type(value).__name__}, not a class"
+    raise ValueError(
+        f"{source} is {what}: point it at your SessionErrorMixin subclass (or the class mapped "
+        f"to {SESSION_ERRORS_TABLE}), e.g. myapp.models:SessionError"
+    )
 
 
 def _session_registries(db: Session) -> set[registry]:
@@ -78,6 +117,9 @@ def resolve_error_model(db: Session, model: object, api: str) -> type[Any]:
                 f"SessionErrorMixin subclass, got {model!r}"
             )
         return model
+    named = configured_model()
+    if named is not None:
+        return named
     in_session = contract_models(_session_registries(db))
     if len(in_session) == 1:
         return in_session[0]

@@ -362,6 +362,7 @@ _DISTINCT = {
     "container_image": "postgres:16.4-alpine",
     "sqlite_path": ":memory:",
     "metadata": "myapp.models:Base.metadata",
+    "model": "myapp.models:AppError",
     "schema_setup": "myapp.schema:build",
     "alembic_ini": "migrations/alembic.ini",
     "alembic_target": "base",

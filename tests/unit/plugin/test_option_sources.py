@@ -24,6 +24,7 @@ OPTION_CASES: list[tuple[str, str | None, str, object]] = [
     ("container_image", "postgres:16.4-alpine", "container_image", "postgres:16.4-alpine"),
     ("sqlite_path", ":memory:", "sqlite_path", ":memory:"),
     ("metadata", "myapp.models:Base.metadata", "metadata_path", "myapp.models:Base.metadata"),
+    ("model", "myapp.models:AppError", "model_path", "myapp.models:AppError"),
     ("schema_setup", "os:getcwd", "schema_setup_path", "os:getcwd"),
     ("reuse_schema", None, "reuse_schema", True),
     ("backend", "all", "backends", ("sqlite", "postgresql")),
