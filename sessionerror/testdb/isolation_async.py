@@ -32,6 +32,7 @@ from sessionerror.urls import async_drivername
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+    from sessionerror.testdb.postgres.asyncpg_connections import EnumTypeCache
     from sessionerror.testdb.provided import ProvidedDatabase
 
 __all__ = [
@@ -127,12 +128,20 @@ class AsyncEngineRegistry:
     (the default function-scoped loops): from then on one engine without a pool serves every loop
     of that database — each checkout opens a connection on the running loop and closes it at
     checkin — so a test pays for a connection, not for a new engine and its dialect set-up.
+
+    On PostgreSQL a new connection also skips asyncpg's per-connection enum introspection (looked
+    up once per database, preset on each connection) and, without a pool, drops its socket
+    instead of a graceful close (:mod:`sessionerror.testdb.postgres.asyncpg_connections`).
+    ``preset_types`` and ``throwaway_connections`` turn each off (the benchmark compares).
     """
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, int], _LoopEngine] = {}
         self._loops_ended: set[str] = set()
         self._unpooled: dict[str, AsyncEngine] = {}
+        self._type_caches: dict[str, EnumTypeCache] = {}
+        self.preset_types = True
+        self.throwaway_connections = True
 
     async def engine_for(self, database: ProvidedDatabase) -> AsyncEngine:
         """The AsyncEngine of ``database`` for the running loop (created on first use)."""
@@ -151,9 +160,13 @@ class AsyncEngineRegistry:
 
         if location in self._loops_ended:
             engine = create_async_test_engine(
-                database.engine.url, throwaway=throwaway, poolclass=NullPool
+                database.engine.url,
+                throwaway=throwaway,
+                poolclass=NullPool,
+                **self._unpooled_options(database.backend),
             )
             self._unpooled[location] = engine
+            await self._preset_types(location, engine)
             return engine
         # Pooled on both backends (SQLAlchemy 2.0 defaults aiosqlite files to NullPool).
         engine = create_async_test_engine(
@@ -162,7 +175,34 @@ class AsyncEngineRegistry:
         closer = self._dispose_at_shutdown(key, engine)
         await closer.__anext__()  # registers it with the loop's shutdown_asyncgens()
         self._entries[key] = _LoopEngine(loop, engine, closer)
+        await self._preset_types(location, engine)
         return engine
+
+    def _unpooled_options(self, backend: str) -> dict[str, Any]:
+        """Engine options for connections that live one checkout: asyncpg drops the socket."""
+        if backend != "postgresql" or not self.throwaway_connections:
+            return {}
+        from sessionerror.testdb.postgres.asyncpg_connections import ThrowawayConnection
+
+        return {"connect_args": {"connection_class": ThrowawayConnection}}
+
+    async def _preset_types(self, location: str, engine: AsyncEngine) -> None:
+        """Preset the database's enum types on each new asyncpg connection of ``engine``; the
+        first engine of a database looks them up."""
+        if engine.dialect.name != "postgresql" or not self.preset_types:
+            return
+        from sessionerror.testdb.postgres.asyncpg_connections import EnumTypeCache
+
+        cache = self._type_caches.setdefault(location, EnumTypeCache())
+
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cache.preset(dbapi_connection.driver_connection)
+
+        event.listen(engine.sync_engine, "connect", _on_connect)
+        if not cache.loaded:
+            async with engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                await cache.load(raw.driver_connection)
 
     async def _dispose_at_shutdown(
         self, key: tuple[str, int], engine: AsyncEngine

@@ -1,0 +1,91 @@
+"""asyncpg connections for the test databases: enum codecs preset, throwaway connections dropped.
+
+With pytest-asyncio's default function-scoped loops every test opens a new asyncpg connection
+(a connection cannot outlive its loop), and a new asyncpg connection pays twice for things a
+pooled one pays once:
+
+* **Type introspection.** The first statement that binds or returns an enum makes asyncpg look
+  the types up (a recursive ``pg_type`` query, prepared and planned on every new connection, plus
+  two ``jit`` round trips): 5 to 8 ms per connection. :class:`EnumTypeCache` runs that lookup once
+  per database and run, for every enum type of the database and the arrays of them, and hands
+  the answer to each new connection before its first statement. A type the cache does not know
+  (one a test creates inside its transaction, one recreated since with a new OID) is not in the
+  answer, so asyncpg introspects it as usual; a stale entry names an OID nobody uses any more.
+* **Closing.** ``close()`` waits for the server to acknowledge (1.5 to 2 ms). A connection of a
+  rolled-back test holds no transaction, so :class:`ThrowawayConnection` drops the socket
+  instead; the server ends the backend on EOF, as after a graceful close. With a transaction
+  still open it closes gracefully.
+
+The preset uses two asyncpg internals (``Connection._introspect_types`` and the protocol
+settings' ``register_data_types``, unchanged since asyncpg 0.18); when either is missing the
+cache says so (:attr:`EnumTypeCache.problem`) and every connection introspects as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+
+__all__ = ["ENUM_TYPES_SQL", "EnumTypeCache", "ThrowawayConnection"]
+
+#: The enum types of the database (any schema) and the array types of them.
+ENUM_TYPES_SQL = """
+SELECT t.oid FROM pg_catalog.pg_type AS t
+WHERE t.typtype = 'e'
+   OR t.typelem IN (SELECT e.oid FROM pg_catalog.pg_type AS e WHERE e.typtype = 'e')
+"""
+
+
+class ThrowawayConnection(asyncpg.Connection):  # type: ignore[misc]
+    """An asyncpg connection whose ``close()`` drops the socket when no transaction is open."""
+
+    async def close(self, *, timeout: float | None = None) -> None:
+        """Terminate outside a transaction (nothing to wait for); close gracefully inside one."""
+        if not self.is_closed() and self.is_in_transaction():
+            await super().close(timeout=timeout)
+        else:
+            self.terminate()
+
+
+class EnumTypeCache:
+    """asyncpg's introspection of one database's enum types, looked up once, preset per
+    connection."""
+
+    def __init__(self) -> None:
+        self.records: Sequence[Any] | None = None
+        self.problem: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the lookup ran (with or without a usable answer)."""
+        return self.records is not None or self.problem is not None
+
+    async def load(self, connection: Any) -> None:
+        """Introspect the database's enum types on ``connection`` (an asyncpg connection, no
+        transaction open) and preset them on it."""
+        if self.loaded:
+            return
+        introspect = getattr(connection, "_introspect_types", None)
+        if introspect is None or _settings(connection) is None:
+            self.problem = f"asyncpg {asyncpg.__version__} has no type introspection hooks"
+            return
+        oids = [row[0] for row in await connection.fetch(ENUM_TYPES_SQL)]
+        records: Sequence[Any] = []
+        if oids:
+            records, _statement = await introspect(oids, None)
+        self.records = list(records)
+        self.preset(connection)
+
+    def preset(self, connection: Any) -> None:
+        """Register the cached types on a new asyncpg connection (before its first statement)."""
+        settings = _settings(connection)
+        if self.records and settings is not None:
+            settings.register_data_types(self.records)
+
+
+def _settings(connection: Any) -> Any:
+    protocol = getattr(connection, "_protocol", None)
+    settings = protocol.get_settings() if protocol is not None else None
+    return settings if hasattr(settings, "register_data_types") else None
