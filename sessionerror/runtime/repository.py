@@ -38,10 +38,10 @@ class SessionErrorRepository:
         if repo.has_blocking_errors(session_id): ...
 
     ``model=`` is the mapped ``session_errors`` class to write (your ``SessionErrorMixin``
-    model). Without it: the one such model of the schema the session holds objects of, else the
-    one mapped in the process, else the kit's reference ``SessionError``; when that cannot be
-    told (several are mapped) a TypeError asks for ``model=``
-    (:mod:`sessionerror.runtime.model_choice`).
+    model). Without it: the class ``sessionerror_model`` names, else the one such model of the
+    schema the session holds objects of, else the one mapped in the process, else the kit's
+    reference ``SessionError``; when that cannot be told (several are mapped) a TypeError asks
+    for ``model=`` (:mod:`sessionerror.runtime.model_choice`).
     """
 
     def __init__(self, db: Session, *, model: type[Any] | None = None) -> None:
