@@ -19,7 +19,9 @@ The hooks only decide *when*; the work is plain functions in the modules it conc
    ``sessionerror_model`` is put in force (:mod:`~sessionerror.plugin.model_setting`); after
    them (after the "collected" line), one process resolves PostgreSQL and builds the templates
    if a selected test needs a database (lazy resolution, issue 19).
-7. ``pytest_runtest_setup``: marker arguments validated on every test.
+7. ``pytest_runtest_setup``: marker arguments validated on every test;
+   ``pytest_runtest_makereport`` (wrapper): a test failed by a full server (no connection slot
+   left) is reported in one line naming ``max_connections`` and the fix.
 8. ``pytest_sessionfinish``: an xdist worker hands its summary lines to the controller.
 9. ``pytest_terminal_summary``: the header lines of a lazy resolution, then the warnings.
 
@@ -51,6 +53,7 @@ __all__ = [
     "pytest_configure",
     "pytest_generate_tests",
     "pytest_report_header",
+    "pytest_runtest_makereport",
     "pytest_runtest_setup",
     "pytest_sessionfinish",
     "pytest_sessionstart",
@@ -77,6 +80,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(
                 option.cli, action="store_const", const="true", dest=option.ini, help=help_text
             )
+            if option.default == "true":  # on by default: its negative form turns it off
+                negative = option.cli.replace("--sessionerror-", "--sessionerror-no-", 1)
+                group.addoption(
+                    negative,
+                    action="store_const",
+                    const="false",
+                    dest=option.ini,
+                    help=f"Turn {option.cli} off.",
+                )
         else:
             group.addoption(
                 option.cli,
@@ -121,6 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = state.config
     if (
         settings.reuse_schema
+        and settings.is_explicit("reuse_schema")  # on by default: no cache, nothing kept
         and "sqlite" in settings.backends
         and settings.sqlite_path == "file"
         and not config.pluginmanager.hasplugin("cacheprovider")
@@ -223,6 +236,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Validate sessionerror marker arguments on every test, used fixtures or not."""
     item.stash[marker_options_key] = marker_options(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A test that failed because the server had no connection slot left: one line."""
+    report: pytest.TestReport = yield
+    excinfo = call.excinfo
+    state = item.config.stash.get(state_key, None)
+    if report.failed and excinfo is not None and state is not None:
+        line = server_resolution.full_server_line(state, excinfo.value)
+        if line is not None:
+            report.longrepr = line
+    return report
 
 
 class _RequirePostgresHooks:

@@ -19,6 +19,7 @@ __all__ = [
     "WORKERINPUT_KEY",
     "WORKEROUTPUT_KEY",
     "adopt_controller_postgres",
+    "full_server_line",
     "masked",
     "postgres_lines",
     "postgres_workerinput",
@@ -148,3 +149,27 @@ def masked(text: str, urls: list[str]) -> str:
     from sessionerror.redaction import hide_url_secrets
 
     return hide_url_secrets(text, [url for url in urls if url])
+
+
+def full_server_line(state: PluginState, exc: BaseException) -> str | None:
+    """The one line for a test that failed because the server had no connection slot left
+    (an engine's first connect, the async engine's, the test's own), else None."""
+    from sessionerror.testdb.postgres.capacity import (
+        TooManyConnectionsError,
+        find_too_many_connections,
+        limits_key,
+        too_many_connections_line,
+    )
+
+    server = state.postgres.server
+    if isinstance(exc, TooManyConnectionsError):  # the janitor's: already the one line
+        return f"sessionerror: {masked(str(exc), [server.url] if server else [])}"
+    words = find_too_many_connections(exc)
+    if words is None or server is None:
+        return None
+    from sessionerror.redaction import mask_url, redact_text
+
+    line = too_many_connections_line(
+        mask_url(server.url), redact_text(words), key=limits_key(server.url)
+    )
+    return f"sessionerror: {masked(line, [server.url])}"

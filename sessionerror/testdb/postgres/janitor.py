@@ -22,6 +22,13 @@ from typing import TYPE_CHECKING
 
 from sessionerror.errors import BackendUnavailableError
 from sessionerror.redaction import mask_url, redact_text
+from sessionerror.testdb.postgres.capacity import (
+    TooManyConnectionsError,
+    find_too_many_connections,
+    limits_key,
+    remember_limits,
+    too_many_connections_line,
+)
 from sessionerror.testdb.postgres.kept import KeptDatabaseMixin
 from sessionerror.testdb.postgres.scoped import Scoped
 from sessionerror.testdb.postgres.server import URL_HINT, check_server, server_error_line
@@ -122,14 +129,26 @@ class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
         try:
             try:
                 connection = engine.connect()
-            except DBAPIError:
+            except DBAPIError as exc:
+                self._raise_if_full(exc)
                 # Let check_server word the reason (masked URL, cause, fix).
                 check_server(self.server_url, timeout=_CONNECT_TIMEOUT)
                 raise
             with connection:
+                # Once per process: the line of a full server names max_connections.
+                remember_limits(limits_key(self.server_url), connection)
                 yield connection
         finally:
             engine.dispose()
+
+    def _raise_if_full(self, exc: BaseException) -> None:
+        """A one-line :class:`TooManyConnectionsError` when the server has no slot left."""
+        words = find_too_many_connections(exc)
+        if words is not None:
+            line = too_many_connections_line(
+                self._masked, _masked_text(words), key=limits_key(self.server_url)
+            )
+            raise TooManyConnectionsError(line) from None
 
     def _autocommit_engine(self, url: str) -> Engine:
         """A pool-less AUTOCOMMIT engine (CREATE/DROP DATABASE need it); dispose it after use."""

@@ -14,6 +14,11 @@ from typing import Literal
 
 from sessionerror.errors import BackendUnavailableError, first_line
 from sessionerror.redaction import mask_url, redact_text
+from sessionerror.testdb.postgres.capacity import (
+    find_too_many_connections,
+    limits_key,
+    too_many_connections_line,
+)
 from sessionerror.urls import normalise_postgres_url
 
 __all__ = [
@@ -147,6 +152,10 @@ def check_server(url: str, *, timeout: float = 5.0) -> str:
         with engine.connect() as connection:
             version = connection.execute(text("SHOW server_version")).scalar_one()
     except DBAPIError as exc:
+        words = find_too_many_connections(exc)
+        if words is not None:  # a full server: its limit and this run's need, not "start it"
+            line = too_many_connections_line(masked, redact_text(words), key=limits_key(url))
+            raise PostgresUnavailableError(line, cause=exc.orig) from None
         cause, fix = _describe_connect_failure(exc.orig, parsed.password)
         raise PostgresUnavailableError(
             f"PostgreSQL at {masked} is not usable: {cause}; {fix}", cause=exc.orig
