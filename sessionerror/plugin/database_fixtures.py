@@ -169,9 +169,7 @@ def sessionerror_connection(
 
 @pytest.fixture
 def sessionerror_db(
-    request: pytest.FixtureRequest,
-    sessionerror_database: ProvidedDatabase,
-    sessionerror_connection: Connection,
+    request: pytest.FixtureRequest, sessionerror_database: ProvidedDatabase
 ) -> Iterator[Session]:
     """ORM session for the test; everything it does is rolled back afterwards.
 
@@ -186,11 +184,15 @@ def sessionerror_db(
 
     options = request.node.stash.get(marker_options_key, None) or marker_options(request.node)
     if options.committed:
-        yield from _committed_db(
-            request, sessionerror_database, sessionerror_connection, options.datasets
-        )
+        # A committed test holds no connection of its own unless it asks for one: one
+        # connection per worker at a time (the budget in docs, "CI and sharding").
+        held = None
+        if "sessionerror_connection" in request.fixturenames:
+            held = request.getfixturevalue("sessionerror_connection")
+        yield from _committed_db(request, sessionerror_database, held, options.datasets)
         return
-    with rolled_back_session(sessionerror_connection) as db:
+    connection: Connection = request.getfixturevalue("sessionerror_connection")
+    with rolled_back_session(connection) as db:
         _load_datasets(db, options.datasets)
         yield db
 
@@ -198,14 +200,15 @@ def sessionerror_db(
 def _committed_db(
     request: pytest.FixtureRequest,
     database: ProvidedDatabase,
-    connection: Connection,
+    connection: Connection | None,
     datasets: tuple[str, ...],
 ) -> Iterator[Session]:
     from sessionerror.testdb.committed_guard import TemplateRestoreError
     from sessionerror.testdb.isolation import committed_session
 
     guard = committed_guard(request.config, database)
-    guard.mark_dirty(connection)  # checked out before the test: the test may use it
+    if connection is not None:
+        guard.mark_dirty(connection)  # checked out before the test: the test may use it
     scope = committed_session(
         database.engine, database.tables, guard=guard, test=request.node.nodeid
     )

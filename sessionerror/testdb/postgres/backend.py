@@ -12,14 +12,13 @@ Databases are made and dropped by the :class:`~sessionerror.testdb.postgres.jani
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sessionerror.errors import BackendUnavailableError
 from sessionerror.testdb.backend import Availability, BuiltTemplate, DatabaseBackend
 from sessionerror.testdb.postgres import kept_templates
+from sessionerror.testdb.postgres.capacity import SYNC_POOL
 from sessionerror.testdb.provided import ProvidedDatabase
 from sessionerror.testdb.schema import reuse_or_build
 from sessionerror.urls import DatabaseURL
@@ -83,7 +82,7 @@ class PostgresBackend(DatabaseBackend):
         janitor = self._janitor(worker)
         url = DatabaseURL(janitor.create())
         try:
-            engine = create_engine(url.reveal())
+            engine = create_engine(url.reveal(), **SYNC_POOL)
             self.schema.build(engine)
         except BaseException:
             janitor.drop()
@@ -105,7 +104,7 @@ class PostgresBackend(DatabaseBackend):
             return None
         url = DatabaseURL(kept.reveal_url())
         try:
-            engine = create_engine(url.reveal())
+            engine = create_engine(url.reveal(), **SYNC_POOL)
             if kept.created:
                 self.schema.build(engine)
             else:
@@ -124,7 +123,8 @@ class PostgresBackend(DatabaseBackend):
         janitor = self._janitor(worker, template=template)
         url = DatabaseURL(janitor.create())
         try:
-            database = ProvidedDatabase("postgresql", create_engine(url.reveal()), str(url))
+            engine = create_engine(url.reveal(), **SYNC_POOL)  # one connection kept open
+            database = ProvidedDatabase("postgresql", engine, str(url))
         except BaseException:
             janitor.drop()
             raise
@@ -141,14 +141,18 @@ class PostgresBackend(DatabaseBackend):
             self._janitors.append(janitor)
             assert janitor.name is not None
             return BuiltTemplate(janitor.name)
-        with self._maintenance() as connection:
+        # One connection serves the build lock and then holds the template for the run.
+        engine, connection = self._connect()
+        try:
             prefix = kept_templates.kept_template_prefix(connection, project)
             name = prefix + self.fingerprint()[:16]
             # Concurrent runs building the same kept template wait for each other.
             kept_templates.lock_build(connection, name)
             try:
-                self._hold(name)  # before looking: no run drops it as stale from now on
+                # Before looking: no run drops it as stale from now on (until close()).
+                kept_templates.hold_shared(connection, name)
                 if kept_templates.kept_exists(connection, name):
+                    self._holders.append((engine, connection))
                     return BuiltTemplate(name, reused=True)
                 self._build_database(janitor)
                 kept_templates.mark_kept(connection, str(janitor.name), name)
@@ -159,6 +163,11 @@ class PostgresBackend(DatabaseBackend):
                 raise
             finally:
                 kept_templates.unlock_build(connection, name)
+        except BaseException:
+            connection.close()
+            engine.dispose()
+            raise
+        self._holders.append((engine, connection))
         return BuiltTemplate(name)
 
     def _build_database(self, janitor: DatabaseJanitor) -> None:
@@ -186,27 +195,6 @@ class PostgresBackend(DatabaseBackend):
         except BaseException:
             engine.dispose()
             raise
-
-    @contextlib.contextmanager
-    def _maintenance(self) -> Iterator[Connection]:
-        engine, connection = self._connect()
-        try:
-            with connection:
-                yield connection
-        finally:
-            engine.dispose()
-
-    def _hold(self, name: str) -> None:
-        """Hold kept template ``name`` for this run, on its own connection, until :meth:`close`:
-        workers still to copy it never find it dropped as stale."""
-        engine, connection = self._connect()
-        try:
-            kept_templates.hold_shared(connection, name)
-        except BaseException:
-            connection.close()
-            engine.dispose()
-            raise
-        self._holders.append((engine, connection))
 
     def close(self) -> None:
         """Release the held kept templates and drop this run's templates; idempotent."""
