@@ -30,8 +30,10 @@ SCRIPTS = sorted(
     for path in SNIPPETS.glob("*.py")
     if not path.name.startswith("test_") and path.name != "env.py"
 )
+#: Test snippets run by a test of their own (in a project set up as the page says).
+OWN_PROJECT_TESTS = {"test_migrations_tour.py", "test_own_model_setting.py"}
 PLAIN_TESTS = sorted(
-    path for path in SNIPPETS.glob("test_*.py") if path.name != "test_migrations_tour.py"
+    path for path in SNIPPETS.glob("test_*.py") if path.name not in OWN_PROJECT_TESTS
 )
 SERVER = os.environ.get(
     "SESSIONERROR_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -91,6 +93,22 @@ def test_test_snippets_pass_on_both_backends(pytester: pytest.Pytester) -> None:
     outcomes = result.parseoutcomes()
     assert result.ret == 0, result.stdout.str()
     assert "skipped" not in outcomes and outcomes["passed"] >= 2 * len(PLAIN_TESTS)
+
+
+def test_own_model_setting_snippet_passes_on_both_backends(pytester: pytest.Pytester) -> None:
+    """docs/own-model.md: a project naming its class with ``sessionerror_model`` (issue 18)."""
+    for name in ("own_model_app.py", "test_own_model_setting.py"):
+        shutil.copy(SNIPPETS / name, pytester.path / name)
+    pytester.makeini(
+        "[pytest]\nsessionerror_model = own_model_app:AppError\n"
+        "asyncio_default_fixture_loop_scope = function\n"
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:xdist", "--sessionerror-backend=all",
+        f"--sessionerror-postgres-url={SERVER}", "--sessionerror-require-postgres",
+    )  # fmt: skip
+    result.assert_outcomes(passed=6)
 
 
 REVISION = '''\
