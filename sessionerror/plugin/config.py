@@ -129,8 +129,19 @@ OPTIONS: tuple[OptionSpec, ...] = (
     ),
     OptionSpec(
         "reuse_schema",
-        "Keep the test databases between runs, keyed on a hash of the schema: an unchanged "
-        "schema is not rebuilt, a changed one always is.",
+        "Keep the schema template and each worker's copy between runs, keyed on a hash of the "
+        "schema (metadata DDL or every migration file, the kit's version): an unchanged schema "
+        "is not rebuilt, a changed one always is; a copy that changed is copied again. On by "
+        "default; --sessionerror-no-reuse-schema (or false) builds and drops per run, "
+        "--sessionerror-drop-kept drops the kept ones.",
+        default="true",
+        is_flag=True,
+    ),
+    OptionSpec(
+        "drop_kept",
+        "Drop this project's kept schema templates and copies (PostgreSQL databases and SQLite "
+        "files the kit keeps for --sessionerror-reuse-schema) before the run; with "
+        "--sessionerror-no-reuse-schema nothing is kept again.",
         default="false",
         is_flag=True,
     ),
@@ -181,7 +192,8 @@ class SessionErrorConfig:
     #: ``sessionerror_model``: import path of the team's SessionError class.
     model_path: str = REFERENCE_MODEL
     schema_setup_path: str | None = None
-    reuse_schema: bool = False
+    reuse_schema: bool = True
+    drop_kept: bool = False
     #: Names of the options the user set (CLI, environment or ini), not left to the default.
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
     alembic_ini: str | None = None
@@ -264,6 +276,7 @@ class SessionErrorConfig:
             model_path=_text(values.get("model")) or REFERENCE_MODEL,
             schema_setup_path=_text(values.get("schema_setup")),
             reuse_schema=flag("reuse_schema"),
+            drop_kept=flag("drop_kept"),
             explicit=explicit,
             **_migration_values(values),
         )

@@ -80,6 +80,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(
                 option.cli, action="store_const", const="true", dest=option.ini, help=help_text
             )
+            if option.default == "true":  # on by default: its negative form turns it off
+                negative = option.cli.replace("--sessionerror-", "--sessionerror-no-", 1)
+                group.addoption(
+                    negative,
+                    action="store_const",
+                    const="false",
+                    dest=option.ini,
+                    help=f"Turn {option.cli} off.",
+                )
         else:
             group.addoption(
                 option.cli,
@@ -124,6 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = state.config
     if (
         settings.reuse_schema
+        and settings.is_explicit("reuse_schema")  # on by default: no cache, nothing kept
         and "sqlite" in settings.backends
         and settings.sqlite_path == "file"
         and not config.pluginmanager.hasplugin("cacheprovider")

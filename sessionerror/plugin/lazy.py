@@ -89,7 +89,7 @@ def resolve_after_collection(session: pytest.Session) -> None:
     state = config.stash.get(state_key, None)
     if state is None or not state.lazy or state.resolved or lists_only(config):
         return
-    if not needs_database(session.items):
+    if not needs_database(session.items) and not state.config.drop_kept:
         return
     ensure_resources(config)
     _announce(config, config.pluginmanager.get_plugin("terminalreporter"))

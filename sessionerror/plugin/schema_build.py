@@ -70,6 +70,8 @@ def build_templates(config: pytest.Config) -> None:
         project=str(config.rootpath),  # as the workers' kept databases (fixtures.py)
     )
     config.add_cleanup(builder.close)
+    if state.config.drop_kept:
+        _drop_kept(config, state)
     try:
         config.stash[templates_key] = builder.build(state.config.backends)
     except MigrationError as exc:
@@ -102,3 +104,21 @@ def templates_workerinput(config: pytest.Config) -> dict[str, Any] | None:
     """The template locations for a worker's ``workerinput``; None before they are built."""
     built = config.stash.get(templates_key, None)
     return None if built is None else built.to_dict()
+
+
+def _drop_kept(config: pytest.Config, state: Any) -> None:
+    """``--sessionerror-drop-kept``: this project's kept databases and files go, in one line."""
+    from sessionerror.testdb.sqlite.backend import drop_kept_files
+
+    cache = getattr(config, "cache", None)
+    dropped = drop_kept_files(cache.mkdir("sessionerror")) if cache is not None else []
+    server = state.availability.get("postgresql")
+    if server is not None and server.server is not None:
+        from sessionerror.testdb.postgres.kept_cleanup import drop_kept_databases
+
+        result = drop_kept_databases(server.server.url, project=str(config.rootpath))
+        dropped += result.dropped
+        state.warnings.extend(f"left kept database {line}" for line in result.left)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"sessionerror: dropped {len(dropped)} kept database(s) and file(s)")

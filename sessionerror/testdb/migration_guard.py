@@ -177,7 +177,7 @@ def is_kit_database(connection: Connection) -> bool:
         return found == SQLITE_APPLICATION_ID
     if dialect == "postgresql":
         from sessionerror.testdb.postgres.janitor import parse_marker
-        from sessionerror.testdb.postgres.kept import KEEP_MARKER
+        from sessionerror.testdb.postgres.kept import is_kept_comment
 
         comment = connection.execute(
             text(
@@ -185,7 +185,7 @@ def is_kit_database(connection: Connection) -> bool:
                 "WHERE datname = current_database()"
             )
         ).scalar()
-        return comment == KEEP_MARKER or parse_marker(comment) is not None
+        return is_kept_comment(comment) or parse_marker(comment) is not None
     return False
 
 

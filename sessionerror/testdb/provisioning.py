@@ -96,7 +96,11 @@ class DatabaseProvisioner:
         if backend.problem is not None:
             raise BackendUnavailableError(backend.problem)
         template = self.templates.for_backend(backend.name) if self.templates else None
-        if template is not None:  # built once per run: copy it (issue 11)
+        if template is not None:  # built once per run (or kept): copy it (issue 11)
+            if self.settings.reuse_schema:  # issue 20: keep the copy too, no CREATE/DROP
+                kept_copy = backend.kept_copy(template, self.worker, self.project)
+                if kept_copy is not None:
+                    return kept_copy
             return backend.from_template(template, self.worker, self.tmp_dir)
         note = ""
         if self.settings.reuse_schema and backend.can_keep(self.cache_dir):

@@ -7,6 +7,7 @@ reused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 from collections.abc import Callable
@@ -20,6 +21,17 @@ if TYPE_CHECKING:
     from sqlalchemy import Dialect, Engine, MetaData
 
 __all__ = ["Schema", "build_schema", "reuse_or_build", "schema_fingerprint"]
+
+
+@functools.cache
+def _kit_version() -> str:
+    """The installed kit's version (its distribution metadata), "unknown" when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sessionerror")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def schema_fingerprint(
@@ -110,9 +122,11 @@ class Schema:
         return MetaData(), setup
 
     def fingerprint(self, dialect: Dialect) -> str:
-        """Hash of what the schema is built from, for ``dialect``."""
+        """Hash of what the schema is built from, for ``dialect``, and of the kit's version
+        (a new kit may build or mark its databases differently: nothing kept is reused)."""
         metadata, setup = self._source()
-        return schema_fingerprint(metadata, dialect, setup)
+        inner = schema_fingerprint(metadata, dialect, setup)
+        return hashlib.sha256(f"{_kit_version()}\0{inner}".encode()).hexdigest()[:16]
 
     def build(self, engine: Engine) -> None:
         """Build the schema into the empty database of ``engine``."""

@@ -3,6 +3,10 @@ pytester project (helpers and the reasons in pytester_runs.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 import pytest
 from pytester_runs import QUIET_ASYNCIO, Resolve, RunPytest, clean_environment, inline, run_order
 
@@ -35,3 +39,24 @@ def resolve(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Resol
         return get_state(config).config
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _drop_projects_kept_databases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Schema reuse is on by default: a pytester project's kept PostgreSQL databases (its
+    template and copies, named after its temporary folder) are dropped after its test."""
+    if "pytester" not in request.fixturenames:
+        yield
+        return
+    project = str(request.getfixturevalue("pytester").path)
+    yield
+    url = os.environ.get("SESSIONERROR_POSTGRES_URL")
+    if url is None:
+        server = get_state(request.config).availability.get("postgresql")
+        url = server.server.url if server is not None and server.server is not None else None
+    if url is None:
+        return
+    from sessionerror.testdb.postgres.kept_cleanup import drop_kept_databases
+
+    with contextlib.suppress(Exception):  # an unreachable server: the test itself said so
+        drop_kept_databases(url, project=project)

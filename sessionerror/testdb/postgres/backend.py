@@ -12,6 +12,7 @@ Databases are made and dropped by the :class:`~sessionerror.testdb.postgres.jani
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,13 +21,13 @@ from sessionerror.testdb.backend import Availability, BuiltTemplate, DatabaseBac
 from sessionerror.testdb.postgres import kept_templates
 from sessionerror.testdb.postgres.capacity import SYNC_POOL
 from sessionerror.testdb.provided import ProvidedDatabase
-from sessionerror.testdb.schema import reuse_or_build
 from sessionerror.urls import DatabaseURL
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Dialect, Engine
 
     from sessionerror.testdb.postgres.janitor import DatabaseJanitor
+    from sessionerror.testdb.postgres.kept import KeptDatabase
     from sessionerror.testdb.schema import Schema
 
 __all__ = ["PostgresBackend"]
@@ -92,29 +93,94 @@ class PostgresBackend(DatabaseBackend):
         return database
 
     def kept(self, worker: str, cache_dir: Path | None, project: str) -> ProvidedDatabase | None:
-        """The kept database for this schema, held for this run; None if another run holds it."""
+        """The kept database for this schema, held for this run; None if another run holds it.
+
+        Built the first time; later runs use it as is when unchanged, else build it again
+        (seeded rows are never lost, as for :meth:`kept_copy`).
+        """
+        return self._kept(self._janitor, worker, project)
+
+    def kept_copy(self, template: str, worker: str, project: str) -> ProvidedDatabase | None:
+        """This worker's kept copy of kept ``template``: no CREATE or DROP when it is unchanged.
+
+        Copied from the template the first time, its state recorded
+        (:mod:`~sessionerror.testdb.postgres.kept_state`); later runs check it is unchanged
+        and set its sequences back, or drop it and copy the template again. None when another
+        run holds it (or it cannot be dropped): the caller copies a fresh database.
+        """
+        return self._kept(lambda name: self._janitor(name, template=template), worker, project)
+
+    def _kept(
+        self, janitor_for: Callable[[str], DatabaseJanitor], worker: str, project: str
+    ) -> ProvidedDatabase | None:
+        for _attempt in range(2):
+            janitor = janitor_for(worker)
+            try:
+                kept = janitor.keep(self.fingerprint(), project=project)
+            finally:
+                self.warnings.extend(janitor.warnings)
+            if kept is None:
+                return None
+            try:
+                database = self._checked_kept(kept, build=janitor.template is None)
+            except BaseException:
+                kept.release()
+                raise
+            if database is not None:
+                return database
+            kept.release()
+            if not self._drop_changed(kept.name):
+                return None
+        return None
+
+    def _checked_kept(self, kept: KeptDatabase, *, build: bool) -> ProvidedDatabase | None:
+        """The kept database, state recorded (new; its schema built with ``build``) or checked
+        and its sequences reset; None when it changed since it was recorded."""
         from sqlalchemy import create_engine
 
-        janitor = self._janitor(worker)
-        try:
-            kept = janitor.keep(self.fingerprint(), project=project)
-        finally:
-            self.warnings.extend(janitor.warnings)
-        if kept is None:
-            return None
+        from sessionerror.testdb.postgres import kept_state
+
         url = DatabaseURL(kept.reveal_url())
+        engine = create_engine(url.reveal(), **SYNC_POOL)
         try:
-            engine = create_engine(url.reveal(), **SYNC_POOL)
-            if kept.created:
+            if kept.created and build:
                 self.schema.build(engine)
-            else:
-                reuse_or_build(engine, self.schema)
-            database = ProvidedDatabase("postgresql", engine, f"{url} (reused)")
+            with engine.begin() as connection:
+                now = kept_state.snapshot(connection)
+                if kept.created:
+                    kept_state.record_state(connection, kept.name, now)
+                else:
+                    comment = connection.exec_driver_sql(
+                        "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                        "WHERE datname = current_database()"
+                    ).scalar()
+                    recorded = kept_state.read_state(comment)
+                    if recorded is None or recorded.digest != now.digest:
+                        engine.dispose()
+                        return None
+                    kept_state.restore_sequences(connection, recorded)
         except BaseException:
-            kept.release()
+            engine.dispose()
             raise
+        note = "" if kept.created else " (kept, unchanged: reused)"
+        database = ProvidedDatabase("postgresql", engine, f"{url}{note}")
         database.on_close(kept.release)
         return database
+
+    def _drop_changed(self, name: str) -> bool:
+        """Drop a kept copy that changed since it was recorded; False if someone uses it."""
+        from sqlalchemy.exc import DBAPIError
+
+        engine, connection = self._connect()
+        try:
+            quoted = connection.dialect.identifier_preparer.quote(name)
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")  # never FORCE
+        except DBAPIError:
+            return False
+        finally:
+            connection.close()
+            engine.dispose()
+        return True
 
     def from_template(self, template: str, worker: str, tmp_dir: Path) -> ProvidedDatabase:
         """A clone of the template database (``CREATE DATABASE ... TEMPLATE``)."""

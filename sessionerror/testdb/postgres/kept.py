@@ -27,6 +27,7 @@ __all__ = [
     "KEEP_PREFIX",
     "KeptDatabase",
     "KeptDatabaseMixin",
+    "is_kept_comment",
     "kept_lock_key",
     "kept_owner_tag",
 ]
@@ -41,6 +42,13 @@ _INVALID_CATALOG_NAME = "3D000"
 _VANISHED = object()
 
 _log = logging.getLogger("sessionerror.testdb")
+
+
+def is_kept_comment(comment: str | None) -> bool:
+    """True for the kit's kept comment (a kept worker database adds its recorded state)."""
+    if comment is None:
+        return False
+    return comment == KEEP_MARKER or comment.startswith(KEEP_MARKER + "\n")
 
 
 def kept_owner_tag(user: str, project: str) -> str:
@@ -102,6 +110,8 @@ class KeptDatabaseMixin:
     """:meth:`keep` for a janitor; the host class provides the connection primitives below."""
 
     worker: str
+    #: A kept database is created as a copy of this database, when set.
+    template: str | None
 
     @property
     def _masked(self) -> str:
@@ -173,15 +183,18 @@ class KeptDatabaseMixin:
                 for existing, comment in rows:
                     if existing == name:
                         exists = True
-                    elif comment == KEEP_MARKER and (
+                    elif is_kept_comment(comment) and (
                         existing.startswith(group) or _OLD_KEEP_PATTERN.match(existing)
                     ):
                         self._drop_kept_if_free(connection, existing)
                 created = False
                 if not exists:
                     quoted = self._quote(connection, name)
+                    statement = f"CREATE DATABASE {quoted}"
+                    if self.template is not None:
+                        statement += f" TEMPLATE {self._quote(connection, self.template)}"
                     try:
-                        connection.execute(text(f"CREATE DATABASE {quoted}"))
+                        connection.execute(text(statement))
                     except DBAPIError as exc:
                         if getattr(exc.orig, "pgcode", None) != _DUPLICATE_DATABASE:
                             raise self._create_failed(name, exc) from None

@@ -25,7 +25,7 @@ from sessionerror.testdb.sqlite.run_dir import make_run_dir
 if TYPE_CHECKING:
     from sqlalchemy import Dialect
 
-__all__ = ["SqliteBackend"]
+__all__ = ["SqliteBackend", "drop_kept_files"]
 
 _SQLITE_TEMPLATE = "sqlite-template.db"
 
@@ -160,3 +160,16 @@ def _remove_stale(stale: Path) -> None:
         stale.unlink(missing_ok=True)
     finally:
         lock.release()
+
+
+def drop_kept_files(cache_dir: Path) -> list[str]:
+    """Remove the kept SQLite templates and files in ``cache_dir`` no run holds; their names."""
+    dropped: list[str] = []
+    for path in sorted(cache_dir.glob("sqlite-*.db")):
+        if path.name.endswith("-template.db"):
+            path.unlink(missing_ok=True)
+        else:
+            _remove_stale(path)
+        if not path.exists():
+            dropped.append(path.name)
+    return dropped

@@ -117,26 +117,27 @@ def test_plain_project_creates_no_database_on_the_server(
 
 
 def test_database_tests_resolve_and_build_once_on_first_use(
-    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, shared_dir: Path
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str, shared_dir: Path
 ) -> None:
     _called, built = _marking_project(pytester, shared_dir)
     pytester.makepyfile(test_db=DATABASE_TESTS)
-    url = ("--sessionerror-postgres-url", server_url)
+    # No reuse: every run builds (kept templates would hide the builds counted here).
+    url = ("--sessionerror-postgres-url", server_url, "--sessionerror-no-reuse-schema")
     # Decided after collection: before the first test, templates built once per backend.
-    result = run_pytest(*url)
+    result = run_inprocess(*url)
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["sessionerror: postgresql from *127.0.0.1*"])
     result.stdout.fnmatch_lines(["*sqlite schema template*built once for this run*"])
     assert sorted(built.read_text().split()) == ["postgresql", "sqlite"]
     # Only getfixturevalue: nothing to see at collection, the fixture resolves on first use.
     built.unlink()
-    result = run_pytest(*url, "-k", "dynamic", "--sessionerror-backend", "postgresql")
+    result = run_inprocess(*url, "-k", "dynamic", "--sessionerror-backend", "postgresql")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["sessionerror: postgresql from *127.0.0.1*"])
     assert built.read_text().split() == ["postgresql"]
     # A server that fails then is still one line, now on the test that needed it.
     bad = ("--sessionerror-postgres-url", "postgresql://app:s3cr3t@127.0.0.1:1/app")
-    result = run_pytest(*bad, "-k", "dynamic", "--sessionerror-backend", "postgresql")
+    result = run_inprocess(*bad, "-k", "dynamic", "--sessionerror-backend", "postgresql")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*sessionerror: *PostgreSQL*127.0.0.1:1*connection refused*"])
     output = result.stdout.str() + result.stderr.str()

@@ -226,7 +226,8 @@ def test_bad_metadata_path_names_the_problem(
 
 
 @pytest.mark.parametrize(
-    ("via", "backend"), [("cli", "sqlite"), ("ini", "sqlite"), ("cli", "postgresql")]
+    ("via", "backend"),
+    [("cli", "sqlite"), ("ini", "sqlite"), ("cli", "postgresql"), ("default", "postgresql")],
 )
 def test_reuse_schema_skips_rebuild_until_the_schema_changes(
     pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str, via: str, backend: str
@@ -245,7 +246,7 @@ def test_reuse_schema_skips_rebuild_until_the_schema_changes(
     ]
     if via == "cli":
         args.append("--sessionerror-reuse-schema")
-    else:
+    elif via == "ini":
         pytester.makeini("[pytest]\nsessionerror_reuse_schema = true\n")
     calls = pytester.path / "setup_calls.txt"
     run_inprocess(*args).assert_outcomes(passed=1)
@@ -261,26 +262,13 @@ def test_reuse_schema_skips_rebuild_until_the_schema_changes(
 
 
 def _drop_kept_databases(server_url: str, project: str) -> None:
-    from sqlalchemy import create_engine, text
+    from sessionerror.testdb.postgres.kept_cleanup import drop_kept_databases
 
-    from sessionerror.testdb.postgres.kept import KEEP_MARKER, KEEP_PREFIX, kept_owner_tag
-
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        user = connection.execute(text("SELECT current_user")).scalar_one()
-        # Only this project's kept databases: concurrent runs keep their own meanwhile.
-        kept = connection.execute(
-            text(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, :prefix) "
-                "AND shobj_description(oid, 'pg_database') = :marker"
-            ),
-            {"prefix": f"{KEEP_PREFIX}{kept_owner_tag(user, project)}_", "marker": KEEP_MARKER},
-        ).scalars()
-        names = list(kept)
-        assert len(names) == 1, f"the stale kept database must be gone: {names}"
-        for name in names:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    engine.dispose()
+    # Only this project's kept databases: concurrent runs keep their own meanwhile.
+    names = drop_kept_databases(server_url, project=project).dropped
+    # The template and the worker's copy of the current schema; the stale ones are gone.
+    assert len(names) == 2, f"the stale kept databases must be gone: {names}"
+    assert sum("_tpl_" in name for name in names) == 1, names
 
 
 def test_header_names_the_postgres_source(
@@ -345,8 +333,11 @@ def test_every_option_is_read_from_its_flag_and_its_ini_key(
     """pytest's parsing hands each option to the plugin under its own name (the values are
     mapped in tests/unit/plugin/test_option_sources.py; here a distinct value per option)."""
     value = "true" if option.is_flag else _DISTINCT[option.name]
+    flag = option.cli
+    if option.is_flag and option.default == "true":  # on by default: its negative form
+        value, flag = "false", option.cli.replace("--sessionerror-", "--sessionerror-no-", 1)
     if via == "cli":
-        settings = resolve(*([option.cli] if option.is_flag else [option.cli, value]))
+        settings = resolve(*([flag] if option.is_flag else [option.cli, value]))
     else:
         pytester.makeini(f"[pytest]\n{option.ini} = {value}\n")
         settings = resolve()

@@ -26,7 +26,9 @@ OPTION_CASES: list[tuple[str, str | None, str, object]] = [
     ("metadata", "myapp.models:Base.metadata", "metadata_path", "myapp.models:Base.metadata"),
     ("model", "myapp.models:AppError", "model_path", "myapp.models:AppError"),
     ("schema_setup", "os:getcwd", "schema_setup_path", "os:getcwd"),
-    ("reuse_schema", None, "reuse_schema", True),
+    # On by default: --sessionerror-no-reuse-schema stores "false", ini and env spell it out.
+    ("reuse_schema", "false", "reuse_schema", False),
+    ("drop_kept", None, "drop_kept", True),
     ("backend", "all", "backends", ("sqlite", "postgresql")),
     ("alembic_ini", "migrations/alembic.ini", "alembic_ini", "migrations/alembic.ini"),
     ("alembic_target", "base", "alembic_target", "base"),
