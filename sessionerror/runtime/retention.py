@@ -33,7 +33,7 @@ def purge_expired_sessions(
     One bulk DELETE inside the caller's transaction (nothing is committed here): the database's
     ON DELETE CASCADE removes their errors, files and tickets. Errors of live sessions stay,
     whatever happened to their files and tickets. ``session_model`` is your parent model
-    (default: the reference ``WorkflowSession``).
+    (default: the ``sessionerror_model``'s parent, else the reference ``WorkflowSession``).
     """
     # -- shared with purge_expired_sessions_async (sessionerror.runtime.repository_async) --
     db = require_sync_session(
@@ -54,13 +54,23 @@ def log_purged(result: Any, cutoff: datetime) -> int:
 
 
 def session_model_or_reference(session_model: Any) -> Any:
-    """``session_model``, or the reference ``WorkflowSession`` when None.
+    """``session_model``; when None, the parent of the ``sessionerror_model`` class
+    (:func:`~sessionerror.runtime.model_choice.configure_model`), else the reference
+    ``WorkflowSession``.
 
     Imported only then: importing the runtime must not map the kit's reference models into a
     team's process (the repositories pick the one mapped ``session_errors`` model).
     """
     if session_model is not None:
         return session_model
+    from sessionerror.models.filling import mapped_class, parent_table
+    from sessionerror.runtime.model_choice import configured_model
+
+    named = configured_model()
+    sessions = parent_table(named, "session_id") if named is not None else None
+    parent = mapped_class(named, sessions) if named is not None and sessions is not None else None
+    if parent is not None:
+        return parent
     from sessionerror.models import WorkflowSession  # registers SessionError with it
 
     return WorkflowSession

@@ -17,6 +17,7 @@ from sessionerror.datasets import load_dataset
 from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.factories import SessionErrorFactory, TicketFactory, WorkflowSessionFactory
 from sessionerror.runtime.model_choice import configure_model, configured_model
+from sessionerror.runtime.retention import session_model_or_reference
 
 
 @pytest.fixture
@@ -42,6 +43,7 @@ def test_the_kits_factory_classes_create_the_configured_classes(team_db: Session
     assert type(team_db.get(TeamTicket, error.related_ticket_id)) is TeamTicket
     assert type(WorkflowSessionFactory()) is TeamSession and type(TicketFactory()) is TeamTicket
     assert SessionErrorRepository(team_db).model is TeamError
+    assert session_model_or_reference(None) is TeamSession  # purge_expired_sessions' default
 
 
 @pytest.mark.usefixtures("team_model")
