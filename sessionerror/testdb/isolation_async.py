@@ -32,7 +32,7 @@ from sessionerror.urls import async_drivername
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-    from sessionerror.testdb.postgres.asyncpg_connections import EnumTypeCache
+    from sessionerror.testdb.postgres.asyncpg_connections import ConnectionPresets
     from sessionerror.testdb.provided import ProvidedDatabase
 
 __all__ = [
@@ -131,7 +131,8 @@ class AsyncEngineRegistry:
 
     On PostgreSQL a new connection also skips asyncpg's per-connection enum introspection (looked
     up once per database, preset on each connection) and, without a pool, drops its socket
-    instead of a graceful close (:mod:`sessionerror.testdb.postgres.asyncpg_connections`).
+    instead of a graceful close and skips a TLS request the server refused the first
+    connection (:mod:`sessionerror.testdb.postgres.asyncpg_connections`).
     ``preset_types`` and ``throwaway_connections`` turn each off (the benchmark compares).
     """
 
@@ -139,7 +140,7 @@ class AsyncEngineRegistry:
         self._entries: dict[tuple[str, int], _LoopEngine] = {}
         self._loops_ended: set[str] = set()
         self._unpooled: dict[str, AsyncEngine] = {}
-        self._type_caches: dict[str, EnumTypeCache] = {}
+        self._presets: dict[str, ConnectionPresets] = {}
         self.preset_types = True
         self.throwaway_connections = True
 
@@ -163,7 +164,7 @@ class AsyncEngineRegistry:
                 database.engine.url,
                 throwaway=throwaway,
                 poolclass=NullPool,
-                **self._unpooled_options(database.backend),
+                **self._unpooled_options(database),
             )
             self._unpooled[location] = engine
             await self._preset_types(location, engine)
@@ -178,22 +179,30 @@ class AsyncEngineRegistry:
         await self._preset_types(location, engine)
         return engine
 
-    def _unpooled_options(self, backend: str) -> dict[str, Any]:
-        """Engine options for connections that live one checkout: asyncpg drops the socket."""
-        if backend != "postgresql" or not self.throwaway_connections:
+    def _unpooled_options(self, database: ProvidedDatabase) -> dict[str, Any]:
+        """Engine options for connections that live one checkout: asyncpg drops the socket, and
+        skips the TLS request a server without TLS refused the first connection."""
+        if database.backend != "postgresql":
             return {}
         from sessionerror.testdb.postgres.asyncpg_connections import ThrowawayConnection
 
-        return {"connect_args": {"connection_class": ThrowawayConnection}}
+        connect_args: dict[str, Any] = {}
+        if self.throwaway_connections:
+            connect_args["connection_class"] = ThrowawayConnection
+        presets = self._presets.get(database.location)
+        url_names_tls = {"ssl", "sslmode"} & set(database.engine.url.query)
+        if presets is not None and presets.plaintext and not url_names_tls:
+            connect_args["ssl"] = False
+        return {"connect_args": connect_args} if connect_args else {}
 
     async def _preset_types(self, location: str, engine: AsyncEngine) -> None:
         """Preset the database's enum types on each new asyncpg connection of ``engine``; the
         first engine of a database looks them up."""
         if engine.dialect.name != "postgresql" or not self.preset_types:
             return
-        from sessionerror.testdb.postgres.asyncpg_connections import EnumTypeCache
+        from sessionerror.testdb.postgres.asyncpg_connections import ConnectionPresets
 
-        cache = self._type_caches.setdefault(location, EnumTypeCache())
+        cache = self._presets.setdefault(location, ConnectionPresets())
 
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             cache.preset(dbapi_connection.driver_connection)

@@ -6,11 +6,16 @@ pooled one pays once:
 
 * **Type introspection.** The first statement that binds or returns an enum makes asyncpg look
   the types up (a recursive ``pg_type`` query, prepared and planned on every new connection, plus
-  two ``jit`` round trips): 5 to 8 ms per connection. :class:`EnumTypeCache` runs that lookup once
-  per database and run, for every enum type of the database and the arrays of them, and hands
-  the answer to each new connection before its first statement. A type the cache does not know
-  (one a test creates inside its transaction, one recreated since with a new OID) is not in the
-  answer, so asyncpg introspects it as usual; a stale entry names an OID nobody uses any more.
+  two ``jit`` round trips): 5 to 8 ms per connection. :class:`ConnectionPresets` runs that
+  lookup once per database and run, for every enum type of the database and the arrays of
+  them, and hands the answer to each new connection before its first statement. A type the
+  answer does not hold (one a test creates inside its transaction, one recreated since with a
+  new OID) is introspected by asyncpg as usual; a stale entry names an OID nobody uses now.
+* **TLS negotiation.** Without ``ssl``/``sslmode`` in the URL asyncpg asks the server for TLS
+  first (``prefer``): an SSL context built and one round trip, answered "no" by a server without
+  TLS every time. When the first connection ran in plain text, :attr:`ConnectionPresets.plaintext`
+  says so and the registry connects the later ones in plain text directly: the same outcome,
+  one negotiation fewer. A server that accepts TLS keeps being asked.
 * **Closing.** ``close()`` waits for the server to acknowledge (1.5 to 2 ms). A connection of a
   rolled-back test holds no transaction, so :class:`ThrowawayConnection` drops the socket
   instead; the server ends the backend on EOF, as after a graceful close. With a transaction
@@ -18,7 +23,7 @@ pooled one pays once:
 
 The preset uses two asyncpg internals (``Connection._introspect_types`` and the protocol
 settings' ``register_data_types``, unchanged since asyncpg 0.18); when either is missing the
-cache says so (:attr:`EnumTypeCache.problem`) and every connection introspects as before.
+cache says so (:attr:`ConnectionPresets.problem`) and every connection introspects as before.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-__all__ = ["ENUM_TYPES_SQL", "EnumTypeCache", "ThrowawayConnection"]
+__all__ = ["ENUM_TYPES_SQL", "ConnectionPresets", "ThrowawayConnection"]
 
 #: The enum types of the database (any schema) and the array types of them.
 ENUM_TYPES_SQL = """
@@ -49,13 +54,14 @@ class ThrowawayConnection(asyncpg.Connection):  # type: ignore[misc]
             self.terminate()
 
 
-class EnumTypeCache:
-    """asyncpg's introspection of one database's enum types, looked up once, preset per
-    connection."""
+class ConnectionPresets:
+    """What the first asyncpg connection to a database learnt, for the later ones: the enum
+    types' introspection (preset on each) and whether the link is plain text."""
 
     def __init__(self) -> None:
         self.records: Sequence[Any] | None = None
         self.problem: str | None = None
+        self.plaintext = False
 
     @property
     def loaded(self) -> bool:
@@ -67,6 +73,8 @@ class EnumTypeCache:
         transaction open) and preset them on it."""
         if self.loaded:
             return
+        transport = getattr(connection, "_transport", None)
+        self.plaintext = transport is not None and transport.get_extra_info("ssl_object") is None
         introspect = getattr(connection, "_introspect_types", None)
         if introspect is None or _settings(connection) is None:
             self.problem = f"asyncpg {asyncpg.__version__} has no type introspection hooks"

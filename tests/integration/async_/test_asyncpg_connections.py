@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sessionerror import Base, SessionError, WorkflowSession
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity
 from sessionerror.testdb.isolation_async import AsyncEngineRegistry, async_rolled_back_session
-from sessionerror.testdb.postgres.asyncpg_connections import EnumTypeCache, ThrowawayConnection
+from sessionerror.testdb.postgres.asyncpg_connections import ConnectionPresets, ThrowawayConnection
 from sessionerror.urls import explicit_driver
 
 
@@ -148,7 +148,7 @@ def test_enum_values_decode_on_every_new_connection_without_introspection(
     # One lookup per database (the cache's own, for every enum type and its array): no test
     # connection introspects, whether pooled (first loop) or not (later loops).
     assert len(introspections) == 1
-    names = {record["name"] for record in registry._type_caches[scratch.location].records or ()}
+    names = {record["name"] for record in registry._presets[scratch.location].records or ()}
     assert {"error_category", "error_severity", "team_priority", "_team_priority"} <= names
 
 
@@ -216,7 +216,7 @@ def test_types_the_cache_does_not_know_fall_back_to_introspection(
         TeamPriority.URGENT,
     )
     # The cache's one lookup; after it, asyncpg looks up only OIDs the cache does not hold.
-    cached = {record["oid"] for record in registry._type_caches[scratch.location].records or ()}
+    cached = {record["oid"] for record in registry._presets[scratch.location].records or ()}
     assert len(introspections) >= 3
     assert all(cached.isdisjoint(oids) for oids in introspections[1:])
     with scratch.engine.connect() as connection:
@@ -281,8 +281,8 @@ def test_the_installed_asyncpg_has_the_hooks_the_preset_uses(scratch: ScratchDat
     """The preset degrades to asyncpg's own introspection when its hooks go: say so here."""
     url = scratch.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
-    async def main() -> EnumTypeCache:
-        cache = EnumTypeCache()
+    async def main() -> ConnectionPresets:
+        cache = ConnectionPresets()
         connection = await asyncpg.connect(url)
         try:
             await cache.load(connection)
@@ -293,3 +293,23 @@ def test_the_installed_asyncpg_has_the_hooks_the_preset_uses(scratch: ScratchDat
     cache = asyncio.run(main())
     assert cache.problem is None
     assert cache.records
+
+
+def test_later_connections_skip_only_a_tls_request_the_server_refused(
+    scratch: ScratchDatabase,
+) -> None:
+    registry = AsyncEngineRegistry()
+    try:
+        run_tests(registry, scratch, write_and_read_enums, write_and_read_enums)
+        presets = registry._presets[scratch.location]
+        options = registry._unpooled_options(scratch)  # type: ignore[arg-type]
+        with scratch.engine.connect() as connection:
+            server_tls = connection.exec_driver_sql("show ssl").scalar() == "on"
+        assert presets.plaintext is not server_tls  # asyncpg's default: TLS when offered
+        assert options["connect_args"].get("ssl", "asked") == ("asked" if server_tls else False)
+        # A URL that names its TLS mode keeps it, whatever the first connection saw.
+        named = create_engine(scratch.engine.url.update_query_dict({"sslmode": "prefer"}))
+        options = registry._unpooled_options(ScratchDatabase(named, scratch.location))  # type: ignore[arg-type]
+        assert "ssl" not in options["connect_args"]
+    finally:
+        registry.close()
