@@ -20,7 +20,7 @@ from sessionerror.factories.team import factories_for
 from sessionerror.models import SessionError, Ticket, UploadedFile, WorkflowSession
 from sessionerror.models.binding import bind_session
 
-__all__ = ["add_dataset_rows"]
+__all__ = ["add_dataset_rows", "given_values"]
 
 
 def add_dataset_rows(db: Session, model: type[Any] | None, plan: Any, loaded: Any) -> None:
@@ -32,23 +32,23 @@ def add_dataset_rows(db: Session, model: type[Any] | None, plan: Any, loaded: An
     built = factories_for(model)
     with bind_session(db):
         for key, row in plan.sessions:
-            loaded.sessions[key] = built.session.create(**_given(built.session, row))
+            loaded.sessions[key] = built.session.create(**given_values(built.session, row))
         for key, session_key, row in plan.files:
             factory = _parent(built.uploaded_file, model, "files")
             loaded.files[key] = factory.create(
-                session=loaded.sessions[session_key], **_given(factory, row)
+                session=loaded.sessions[session_key], **given_values(factory, row)
             )
         for key, session_key, row in plan.tickets:
             factory = _parent(built.ticket, model, "tickets")
             loaded.tickets[key] = factory.create(
-                session=loaded.sessions[session_key], **_given(factory, row)
+                session=loaded.sessions[session_key], **given_values(factory, row)
             )
         for key, session_key, file_key, ticket_key, row in plan.errors:
             loaded.errors[key] = built.session_error.create(
                 session=loaded.sessions[session_key],
                 related_file=loaded.files[file_key] if file_key else None,
                 related_ticket=loaded.tickets[ticket_key] if ticket_key else None,
-                **_given(built.session_error, row),
+                **given_values(built.session_error, row),
             )
 
 
@@ -80,8 +80,9 @@ def _parent(
     return factory
 
 
-def _given(factory: type[SessionErrorKitFactory], row: dict[str, Any]) -> dict[str, Any]:
-    """The values of ``row`` the factory's class has a column for (``id`` only if a UUID)."""
+def given_values(factory: type[SessionErrorKitFactory], row: dict[str, Any]) -> dict[str, Any]:
+    """The values of ``row`` the factory's class has a column for (``id`` only if a UUID); the
+    factory fills the rest (the scenarios use it too)."""
     mapper: Mapper[Any] = factory._meta.model.__mapper__
     kept = {}
     for name, value in row.items():

@@ -1,5 +1,9 @@
 """What the scenarios share: the result they report, a rolled-back session, row builders, and
-the engine the command line opens."""
+the engine the command line opens.
+
+The rows are of the reference schema, or of the team's when ``sessionerror_model`` names a class
+(:func:`~sessionerror.runtime.model_choice.configure_model`): its parents are found from its
+foreign keys and their NOT NULL columns filled as its factories fill them."""
 
 from __future__ import annotations
 
@@ -8,14 +12,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, func, select
+from sqlalchemy import Connection, Engine, MetaData, create_engine, func, select
 from sqlalchemy.orm import Session
 
 from sessionerror.connect import normalise_url
 from sessionerror.engines.sqlite import create_sqlite_engine
-from sessionerror.errors import first_line
+from sessionerror.errors import UsageError, first_line
 from sessionerror.models import (
     Base,
     SessionError,
@@ -24,22 +28,31 @@ from sessionerror.models import (
     WorkflowSession,
 )
 from sessionerror.models.base import table_of
+from sessionerror.models.binding import bind_session
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.types import utcnow
+from sessionerror.runtime.model_choice import configured_model
 from sessionerror.urls import DatabaseURL
+
+if TYPE_CHECKING:
+    from sessionerror.factories import ModelFactories
 
 __all__ = [
     "FK_HINT",
+    "ScenarioClasses",
     "ScenarioResult",
     "count_rows",
     "engine_from_url",
     "fk_hint",
     "foreign_keys_enforced",
     "new_error",
+    "new_file",
     "new_jira_auth_error",
     "new_session",
+    "new_ticket",
     "plural",
     "rolled_back",
+    "scenario_classes",
     "stored_row",
 ]
 
@@ -78,6 +91,49 @@ class ScenarioResult:
         return "\n".join([f"Scenario: {self.title}", *self.lines, f"Result: {verdict}"])
 
 
+@dataclass(frozen=True)
+class ScenarioClasses:
+    """The classes a scenario writes; ``factories`` None for the reference schema."""
+
+    error: type[Any]
+    session: type[Any]
+    file: type[Any]
+    ticket: type[Any]
+    metadata: MetaData
+    factories: ModelFactories | None = None
+
+
+def scenario_classes() -> ScenarioClasses:
+    """The reference classes, or the ``sessionerror_model`` class and its parents."""
+    model = configured_model()
+    if model is None or model is SessionError:
+        return ScenarioClasses(SessionError, WorkflowSession, UploadedFile, Ticket, Base.metadata)
+    from sessionerror.factories import factories_for  # factory-boy: only for a team's model
+
+    built = factories_for(model)
+    if built.uploaded_file is None or built.ticket is None:
+        raise UsageError(
+            f"the scenarios need files and tickets: {model.__name__} (sessionerror_model) has "
+            "no foreign key to uploaded_files or tickets"
+        )
+    return ScenarioClasses(
+        model,
+        built.session._meta.model,
+        built.uploaded_file._meta.model,
+        built.ticket._meta.model,
+        model.metadata,
+        built,
+    )
+
+
+def _create(db: Session, factory: Any, row: dict[str, Any], **parents: Any) -> Any:
+    """One row of the team's schema: ``row`` where its class has the column, the rest filled."""
+    from sessionerror.factories.dataset_rows import given_values
+
+    with bind_session(db):
+        return factory.create(**parents, **given_values(factory, row))
+
+
 def foreign_keys_enforced(connection: Connection) -> bool:
     """Whether ``connection`` enforces foreign keys (always on PostgreSQL; a PRAGMA on SQLite)."""
     if connection.dialect.name != "sqlite":
@@ -103,7 +159,7 @@ def rolled_back(bind: Engine | Connection, result: ScenarioResult) -> Iterator[S
             connection.begin_nested() if connection.in_transaction() else connection.begin()
         )
         try:
-            Base.metadata.create_all(connection, checkfirst=True)
+            scenario_classes().metadata.create_all(connection, checkfirst=True)
             with Session(bind=connection) as db:
                 yield db
         except Exception as exc:
@@ -121,53 +177,79 @@ def count_rows(db: Session, model: type[Any], column: str, values: Sequence[uuid
     return int(db.execute(statement).scalar_one())
 
 
-def new_session(db: Session, name: str, *, created_at: datetime | None = None) -> WorkflowSession:
+def new_session(db: Session, name: str, *, created_at: datetime | None = None) -> Any:
     """Add a workflow session named ``name`` (created now unless ``created_at``)."""
     moment = created_at or utcnow()
-    workflow = WorkflowSession(name=name, created_at=moment, updated_at=moment)
+    row = {"name": name, "created_at": moment, "updated_at": moment}
+    built = scenario_classes().factories
+    if built is not None:
+        return _create(db, built.session, row)
+    workflow = WorkflowSession(**row)
     db.add(workflow)
     return workflow
 
 
+def new_file(db: Session, workflow: Any, filename: str) -> Any:
+    """Add an uploaded file of ``workflow``."""
+    built = scenario_classes().factories
+    if built is not None and built.uploaded_file is not None:
+        return _create(db, built.uploaded_file, {"filename": filename}, session=workflow)
+    file = UploadedFile(session=workflow, filename=filename)
+    db.add(file)
+    return file
+
+
+def new_ticket(db: Session, workflow: Any, summary: str) -> Any:
+    """Add a ticket of ``workflow`` (no Jira key yet)."""
+    built = scenario_classes().factories
+    if built is not None and built.ticket is not None:
+        return _create(db, built.ticket, {"summary": summary, "title": summary}, session=workflow)
+    ticket = Ticket(session=workflow, summary=summary)
+    db.add(ticket)
+    return ticket
+
+
 def new_error(
     db: Session,
-    workflow: WorkflowSession,
+    workflow: Any,
     *,
     category: ErrorCategory = ErrorCategory.USER_FIXABLE,
     severity: ErrorSeverity = ErrorSeverity.WARNING,
     stage: OperationStage = OperationStage.PROCESSING,
     message: str = "Row 12 has a due date we cannot read.",
     code: str = "PARSE_INVALID_DATE",
-    file: UploadedFile | None = None,
-    ticket: Ticket | None = None,
+    file: Any = None,
+    ticket: Any = None,
     created_at: datetime | None = None,
-) -> SessionError:
+) -> Any:
     """Add an error of ``workflow`` with example content; keyword arguments vary it."""
-    error = SessionError(
-        session=workflow,
-        error_category=category,
-        severity=severity,
-        operation_stage=stage.value,
-        user_message=message,
-        recovery_actions={"actions": ["Correct the file.", "Upload it again."]},
-        technical_details={"kind": "example", "stage": stage.value},
-        error_code=code,
-        related_file=file,
-        related_ticket=ticket,
-        created_at=created_at or utcnow(),
-    )
+    row = {
+        "error_category": category,
+        "severity": severity,
+        "operation_stage": stage.value,
+        "user_message": message,
+        "recovery_actions": {"actions": ["Correct the file.", "Upload it again."]},
+        "technical_details": {"kind": "example", "stage": stage.value},
+        "error_code": code,
+        "created_at": created_at or utcnow(),
+    }
+    links = {"session": workflow, "related_file": file, "related_ticket": ticket}
+    built = scenario_classes().factories
+    if built is not None:
+        return _create(db, built.session_error, row, **links)
+    error = SessionError(**links, **row)
     db.add(error)
     return error
 
 
 def new_jira_auth_error(
     db: Session,
-    workflow: WorkflowSession,
+    workflow: Any,
     message: str,
     *,
-    file: UploadedFile | None = None,
-    ticket: Ticket | None = None,
-) -> SessionError:
+    file: Any = None,
+    ticket: Any = None,
+) -> Any:
     """Add the blocking, admin-required ``JIRA_AUTH_401`` error of the Jira export."""
     return new_error(
         db,
@@ -184,7 +266,7 @@ def new_jira_auth_error(
 
 def stored_row(db: Session, error_id: uuid.UUID) -> dict[str, Any] | None:
     """The stored row of error ``error_id`` as a dict (None when it is gone)."""
-    table = table_of(SessionError)
+    table = table_of(scenario_classes().error)
     row = db.execute(select(table).where(table.c.id == error_id)).mappings().one_or_none()
     return dict(row) if row is not None else None
 

@@ -8,16 +8,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.orm import Session
 
-from sessionerror.models import (
-    Ticket,
-    UploadedFile,
-)
 from sessionerror.models.base import table_of
 from sessionerror.scenarios.common import (
     ScenarioResult,
     fk_hint,
+    new_file,
     new_jira_auth_error,
     new_session,
+    new_ticket,
     rolled_back,
     stored_row,
 )
@@ -32,9 +30,8 @@ def run_set_null(bind: Engine | Connection) -> ScenarioResult:
     )
     with rolled_back(bind, result) as db:
         workflow = new_session(db, "Session with linked error")
-        file = UploadedFile(session=workflow, filename="tickets.xlsx")
-        db.add(file)
-        ticket = Ticket(session=workflow, summary="Enable MFA for the VPN portal")
+        file = new_file(db, workflow, "tickets.xlsx")
+        ticket = new_ticket(db, workflow, "Enable MFA for the VPN portal")
         error = new_jira_auth_error(
             db, workflow, "Jira rejected our credentials.", file=file, ticket=ticket
         )
@@ -68,7 +65,7 @@ def _delete_linked(
     db: Session,
     result: ScenarioResult,
     error_id: uuid.UUID,
-    linked: UploadedFile | Ticket,
+    linked: Any,
     noun: str,
     link: str,
     hint: str | None,

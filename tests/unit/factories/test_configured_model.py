@@ -18,6 +18,7 @@ from sessionerror.engines.sqlite import create_sqlite_engine
 from sessionerror.factories import SessionErrorFactory, TicketFactory, WorkflowSessionFactory
 from sessionerror.runtime.model_choice import configure_model, configured_model
 from sessionerror.runtime.retention import session_model_or_reference
+from sessionerror.scenarios.registry import run_example
 
 
 @pytest.fixture
@@ -59,3 +60,13 @@ def test_model_given_to_load_dataset_needs_no_setting(team_db: Session) -> None:
     assert configured_model() is None
     loaded = load_dataset(team_db, "upload_rejected", model=TeamError)
     assert {type(error) for error in loaded.errors.values()} == {TeamError}
+
+
+@pytest.mark.usefixtures("team_model")
+def test_the_scenarios_run_on_the_configured_schema() -> None:
+    for name in ("cascade", "set_null", "blocking_gate"):
+        result = run_example(name)
+        assert result.ok, result.report()
+    # The 7-day cleanup needs sessions.created_at, which this team's sessions do not have.
+    cleanup = run_example("cleanup_7_day")
+    assert not cleanup.ok and "has no attribute 'created_at'" in cleanup.report()
