@@ -9,11 +9,16 @@ session that is never rolled back (sync: one Session; async: one AsyncSession on
 loop).
 
 Variants: sync ``sessionerror_db``; ``sessionerror_async_db`` with pytest-asyncio's function-scoped
-loops (the default) and with session-scoped loops; and a correct hand-written async fixture
-(SQLite BEGIN fix, create_savepoint) for each loop scope — on function-scoped loops it must build
-an engine per test, since asyncpg connections cannot outlive their loop.
+loops (the default) and with session-scoped loops, and on function-scoped loops as it was before
+issue 20 (every new asyncpg connection introspecting the enum types and closing gracefully); a
+correct hand-written async fixture (SQLite BEGIN fix, create_savepoint) for each loop scope — on
+function-scoped loops it must build an engine per test, since asyncpg connections cannot outlive
+their loop; and an empty async test per loop scope, the no-database floor. The function-loop
+table sets each fixture's per-test database cost (ms/test over the floor of its loop scope) on
+function-scoped loops against session-scoped ones; async_connections.py then breaks a new
+connection down option by option, next to a raw asyncpg connect + close.
 
-    python benchmarks/async_isolation.py [--quick] [--pg-url URL]
+    python benchmarks/async_isolation.py [--quick] [--pg-url URL] [--pooler-url URL]
 
 Not a test: it prints a markdown table (and writes benchmarks/async-results.md).
 """
@@ -33,6 +38,8 @@ import time
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+
+from async_connections import connection_cycles, connection_lines
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -232,6 +239,33 @@ def db(_shared):
     return _shared
 """
 
+# The kit as it was before issue 20's part 2: every new asyncpg connection introspects the enum
+# types itself and closes gracefully (the registry's two switches, for this comparison only).
+ASYNC_KIT_BEFORE = (
+    ASYNC_KIT
+    + """
+
+def pytest_configure(config):
+    from sessionerror.plugin.state_async import async_registry
+
+    registry = async_registry(config)
+    registry.preset_types = False
+    registry.throwaway_connections = False
+"""
+)
+
+# The no-database floor of each loop scope: the same parametrised async test, doing nothing.
+FLOOR_FIXTURES = ""
+FLOOR_TEST = """\
+import pytest
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("i", range({n}))
+async def test_work(i):
+    pass
+"""
+
 SESSION_LOOP_INI = (
     "asyncio_default_fixture_loop_scope = session\nasyncio_default_test_loop_scope = session\n"
 )
@@ -242,7 +276,7 @@ FUNCTION_LOOP_INI = "asyncio_default_fixture_loop_scope = function\n"
 class Variant:
     key: str
     label: str
-    family: str  # "sync" or "async": which baseline it is measured against
+    family: str  # "sync", "async" (which baseline it is measured against) or "floor"
     fixtures: str
     test: str
     ini: str = FUNCTION_LOOP_INI
@@ -285,13 +319,44 @@ VARIANTS = (
         ASYNC_TEST,
     ),
     Variant(
+        "async_kit_function_before",
+        "`sessionerror_async_db`, function-scoped loop, before (introspection, graceful close)",
+        "async",
+        ASYNC_KIT_BEFORE,
+        ASYNC_TEST,
+    ),
+    Variant(
         "hand_function",
         "hand-written async fixture, function-scoped loop (engine per test)",
         "async",
         HAND_FUNCTION_LOOP,
         ASYNC_TEST,
     ),
+    Variant(
+        "floor_session",
+        "no-database floor, session-scoped loop",
+        "floor",
+        FLOOR_FIXTURES,
+        FLOOR_TEST,
+        SESSION_LOOP_INI,
+    ),
+    Variant(
+        "floor_function",
+        "no-database floor, function-scoped loop",
+        "floor",
+        FLOOR_FIXTURES,
+        FLOOR_TEST,
+    ),
 )
+
+#: Per-test database cost (time over the floor of the same loop scope), function vs session loops.
+LOOP_PAIRS = (
+    ("`sessionerror_async_db`", "async_kit_function", "async_kit_session"),
+    ("`sessionerror_async_db` before", "async_kit_function_before", "async_kit_session"),
+    ("hand-written async fixture", "hand_function", "hand_session"),
+)
+#: Target: the kit's function-loop cost within this factor of its session-loop cost.
+LOOP_TARGET = 2.0
 
 
 def write_suite(root: Path, variant: Variant, n_tests: int) -> Path:
@@ -364,8 +429,11 @@ Base.metadata.drop_all(sync)
 """
 
 
-def isolation_cycles(pg_url: str, root: Path) -> dict[str, tuple[float, float]]:
-    """Median per-cycle ms of rolled_back_session vs async_rolled_back_session per backend."""
+def isolation_cycles(
+    pg_url: str, root: Path, pooler_url: str = ""
+) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
+    """Median per-cycle ms of rolled_back_session vs async_rolled_back_session per backend, and
+    of a new asyncpg connection per test option by option (:mod:`async_connections`)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -388,17 +456,57 @@ def isolation_cycles(pg_url: str, root: Path) -> dict[str, tuple[float, float]]:
             if process.returncode != 0:
                 raise RuntimeError(process.stderr.strip().splitlines()[-1])
             outputs[backend] = [float(x) for x in process.stdout.split()]
+        database_url = admin_url.set(database=name).render_as_string(hide_password=False)
+        pooler = pooler_url and make_url(explicit_driver(pooler_url)).set(database=name)
+        connections = connection_cycles(
+            database_url, pooler.render_as_string(hide_password=False) if pooler else None
+        )
     finally:
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
-    return {
+    cycles = {
         "sync `rolled_back_session`": (outputs["sqlite"][0], outputs["postgresql"][0]),
         "async `async_rolled_back_session` (pooled engine)": (
             outputs["sqlite"][1],
             outputs["postgresql"][1],
         ),
     }
+    return cycles, connections
+
+
+def loop_scope_lines(
+    results: dict[tuple[str, str], float], connections: dict[str, float]
+) -> list[str]:
+    """The function-loop vs session-loop table: per-test database cost on PostgreSQL (ms/test
+    over the no-database floor of the same loop scope), and a raw asyncpg connection."""
+
+    def cost(key: str) -> float:
+        scope = "function" if "function" in key else "session"
+        return results[(key, "postgresql")] - results[(f"floor_{scope}", "postgresql")]
+
+    lines = [
+        "",
+        "PostgreSQL, pytest-asyncio's function-scoped loops (the default: a new asyncpg",
+        "connection per test) against session-scoped loops (a pooled one): per-test database",
+        "cost, i.e. ms/test over the no-database floor of the same loop scope "
+        f"({results[('floor_function', 'postgresql')]:.2f} and "
+        f"{results[('floor_session', 'postgresql')]:.2f} ms/test):",
+        "",
+        "| fixture | function-scoped loops | session-scoped loops | ratio |",
+        "| --- | --: | --: | --: |",
+    ]
+    for label, function_key, session_key in LOOP_PAIRS:
+        function_ms, session_ms = cost(function_key), cost(session_key)
+        ratio = function_ms / session_ms if session_ms > 0 else float("inf")
+        lines.append(f"| {label} | {function_ms:.2f} | {session_ms:.2f} | {ratio:.2f}x |")
+    for name in ("raw asyncpg connect + close", "raw asyncpg connect + terminate"):
+        lines.append(f"| {name} (no SQLAlchemy, no statement) | {connections[name]:.2f} | | |")
+    kit = cost("async_kit_function") / max(cost("async_kit_session"), 1e-9)
+    verdict = "met" if kit <= LOOP_TARGET else "missed"
+    lines += ["", f"Function-loop cost of the kit: {kit:.2f}x its session-loop cost "
+              f"(target <= {LOOP_TARGET:.1f}x: {verdict})"]  # fmt: skip
+    return lines
 
 
 def main() -> int:
@@ -409,18 +517,25 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="100 tests x 2 rounds")
     parser.add_argument("--tests", type=int, default=None)
     parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument(
+        "--pooler-url", default="", help="PgBouncer in front of --pg-url's server: measured too"
+    )
+    parser.add_argument(
+        "--variants", default="", help="comma-separated keys: run only these, write no results"
+    )
     args = parser.parse_args()
+    chosen = [v for v in VARIANTS if not args.variants or v.key in args.variants.split(",")]
     n_tests = args.tests or (100 if args.quick else 200)
     runs = args.runs or (2 if args.quick else 3)
     started = time.time()
     samples: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="sessionerror-async-bench-") as tmp:
         root = Path(tmp)
-        directories = {v.key: write_suite(root, v, n_tests) for v in VARIANTS}
+        directories = {v.key: write_suite(root, v, n_tests) for v in chosen}
         # Interleaved rounds, best round per cell: on a shared machine the load changes by the
         # minute, and the least disturbed round is the closest to the real cost.
         for round_number in range(runs):
-            for variant in VARIANTS:
+            for variant in chosen:
                 for backend in ("sqlite", "postgresql"):
                     value = run_suite(directories[variant.key], backend, args.pg_url, n_tests)
                     samples.setdefault((variant.key, backend), []).append(value)
@@ -429,7 +544,9 @@ def main() -> int:
                         f"{value:7.2f} ms/test",
                         flush=True,
                     )
-        cycles = isolation_cycles(args.pg_url, root)
+        if len(chosen) < len(VARIANTS):
+            return 0
+        cycles, connections = isolation_cycles(args.pg_url, root, args.pooler_url)
     results = {cell: min(values) for cell, values in samples.items()}
     lines = [
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()} "
@@ -441,11 +558,13 @@ def main() -> int:
     ]
     for variant in VARIANTS:
         base = f"{variant.family}_baseline"
-        cells = []
+        cells: list[str] = []
         for backend in ("sqlite", "postgresql"):
             value = results[(variant.key, backend)]
-            overhead = value - results[(base, backend)]
-            cells += [f"{value:.2f}", "—" if variant.key == base else f"{overhead:+.2f}"]
+            if variant.key == base or variant.family == "floor":
+                cells += [f"{value:.2f}", "—"]
+            else:
+                cells += [f"{value:.2f}", f"{value - results[(base, backend)]:+.2f}"]
         lines.append(f"| {variant.label} | " + " | ".join(cells) + " |")
 
     def overhead(key: str, backend: str) -> float:
@@ -460,6 +579,8 @@ def main() -> int:
             f"PostgreSQL rollback overhead of `{key}` vs `sessionerror_db`: {ratio:.2f}x "
             f"(target <= 1.5x: {'met' if ratio <= 1.5 else 'missed'})"
         )
+    lines += loop_scope_lines(results, connections)
+    lines += connection_lines(connections)
     lines += [
         "",
         "Isolation cycle alone, in one process (connect, BEGIN, session, SAVEPOINT + one SELECT,",
