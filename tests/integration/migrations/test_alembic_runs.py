@@ -248,6 +248,7 @@ def test_a_killed_runs_templates_are_removed_at_the_next_start(
     args = [
         "-p", "no:randomly", "-p", "no:xdist", "--sessionerror-backend", "all",
         "--sessionerror-postgres-url", server_url, "--sessionerror-alembic-ini", "alembic.ini",
+        "--sessionerror-no-reuse-schema",  # per-run templates: what a killed run leaves
     ]  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", *args, "-k", "sqlite"],

@@ -192,6 +192,7 @@ def test_leftovers_of_a_killed_run_are_removed_at_the_next_start(
             "postgresql",
             "--sessionerror-postgres-url",
             server_url,
+            "--sessionerror-no-reuse-schema",  # a per-run database: what a killed run leaves
         ],
         cwd=pytester.path,
         stdout=subprocess.DEVNULL,
@@ -217,6 +218,7 @@ def test_leftovers_of_a_killed_run_are_removed_at_the_next_start(
         "postgresql",
         "--sessionerror-postgres-url",
         server_url,
+        "--sessionerror-no-reuse-schema",
     )
     result.assert_outcomes(passed=1)
     assert leftover not in _kit_databases(server_url)
