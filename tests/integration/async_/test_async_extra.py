@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy
 
 RunAsync = Callable[..., pytest.RunResult]
+RunPytest = Callable[..., pytest.RunResult]
 
 ASYNC_MODULES = ("sqlalchemy.ext.asyncio", "greenlet", "asyncpg", "aiosqlite")
 
@@ -87,9 +88,11 @@ def test_async_fixture_without_the_extra_fails_in_one_line(
     assert "During handling" not in result.stdout.str()
 
 
-def test_fixtures_listing_documents_the_async_fixtures(pytester: pytest.Pytester) -> None:
+def test_fixtures_listing_documents_the_async_fixtures(
+    pytester: pytest.Pytester, run_inprocess: RunPytest
+) -> None:
     pytester.makepyfile("def test_nothing(): pass")
-    lines = pytester.runpytest_subprocess("--fixtures").stdout.lines
+    lines = run_inprocess("--fixtures").stdout.lines
     for name in (
         "sessionerror_async_db",
         "sessionerror_async_engine",

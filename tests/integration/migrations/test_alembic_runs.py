@@ -104,9 +104,11 @@ def test_ini_keys_and_target(
     assert len(project.runs) == 2
 
 
-def test_fixtures_listing_documents_the_migration_checks(pytester: pytest.Pytester) -> None:
+def test_fixtures_listing_documents_the_migration_checks(
+    pytester: pytest.Pytester, run_inprocess: RunPytest
+) -> None:
     pytester.makepyfile("def test_nothing(): pass")
-    lines = pytester.runpytest_subprocess("--fixtures").stdout.lines
+    lines = run_inprocess("--fixtures").stdout.lines
     index = next(i for i, line in enumerate(lines) if line.startswith("sessionerror_migrations "))
     assert "assert_no_drift" in " ".join(lines[index + 1 : index + 3])
 

@@ -3,14 +3,11 @@ column, SessionErrorMixin, rows seeded by their schema-setup callable; both back
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-import sessionerror
-
-KIT_ROOT = Path(sessionerror.__file__).resolve().parents[1]
+RunPytest = Callable[..., pytest.RunResult]
 
 TEAM = """
 import uuid
@@ -111,19 +108,16 @@ def test_3_seeded_again(sessionerror_db):
 
 
 def test_committed_test_on_a_team_schema_leaves_its_seed(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server_url: str
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
 ) -> None:
-    for name in list(os.environ):
-        if name.startswith(("SESSIONERROR_", "PYTEST_XDIST_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(pytester.path), str(KIT_ROOT)]))
     pytester.makepyfile(team=TEAM, test_team=SUITE)
+    pytester.syspathinsert()
     pytester.makeini(
         "[pytest]\nsessionerror_metadata = team:TeamBase.metadata\n"
         "sessionerror_schema_setup = team:build\nasyncio_default_fixture_loop_scope = function\n"
     )
-    result = pytester.runpytest_subprocess(
-        "-p", "no:randomly", "-p", "no:xdist", "-W", "error",
+    result = run_inprocess(
+        "-W", "error",
         "--sessionerror-backend", "all", "--sessionerror-postgres-url", server_url,
         "--sessionerror-require-postgres",
     )  # fmt: skip
