@@ -73,7 +73,9 @@ def build_templates(config: pytest.Config) -> None:
     if state.config.drop_kept:
         _drop_kept(config, state)
     try:
-        config.stash[templates_key] = builder.build(state.config.backends)
+        # One process (no xdist workers to copy for) works in a per-run template itself.
+        adopt = getattr(config, "workerinput", None) is None and state.lazy
+        config.stash[templates_key] = builder.build(state.config.backends, adopt=adopt)
     except MigrationError as exc:
         builder.close()
         raise pytest.UsageError(f"sessionerror: {exc}") from None

@@ -96,6 +96,11 @@ class DatabaseBackend(ABC):
     def from_template(self, template: str, worker: str, tmp_dir: Path) -> ProvidedDatabase:
         """A database for ``worker`` copied from the run's ``template``."""
 
+    def adopt_template(self, template: str, worker: str, tmp_dir: Path) -> ProvidedDatabase:
+        """The run's only process works in its per-run ``template`` itself (removed with the
+        template); kinds whose copies cost little copy it instead."""
+        return self.from_template(template, worker, tmp_dir)
+
     def kept_copy(self, template: str, worker: str, project: str) -> ProvidedDatabase | None:
         """A copy of kept ``template`` for ``worker`` kept between runs, or None (the caller then
         copies one for this run). Kinds whose copies cost little keep none."""

@@ -96,6 +96,8 @@ class DatabaseProvisioner:
         if backend.problem is not None:
             raise BackendUnavailableError(backend.problem)
         template = self.templates.for_backend(backend.name) if self.templates else None
+        if template is not None and self.templates and backend.name in self.templates.adoptable:
+            return backend.adopt_template(template, self.worker, self.tmp_dir)  # issue 20
         if template is not None:  # built once per run (or kept): copy it (issue 11)
             if self.settings.reuse_schema:  # issue 20: keep the copy too, no CREATE/DROP
                 kept_copy = backend.kept_copy(template, self.worker, self.project)

@@ -19,6 +19,9 @@ class BuiltTemplates:
     """Where this run's templates are: a location (path or database name) per backend."""
 
     locations: Mapping[str, str] = field(default_factory=dict)
+    #: Backends whose per-run template the run's only process uses as its database itself
+    #: (issue 20: one CREATE and one DROP, no copy). Never handed to xdist workers.
+    adoptable: frozenset[str] = frozenset()
 
     def for_backend(self, backend: str) -> str | None:
         """The template of ``backend``, if one was built."""

@@ -83,8 +83,12 @@ class TemplateBuilder:
         """Hash of what the schema is built from, for ``backend``'s dialect."""
         return self.backend(backend).fingerprint()
 
-    def build(self, backends: tuple[Backend, ...]) -> BuiltTemplates:
-        """Build (or find kept) the template of every backend that can be provided."""
+    def build(self, backends: tuple[Backend, ...], *, adopt: bool = False) -> BuiltTemplates:
+        """Build (or find kept) the template of every backend that can be provided.
+
+        ``adopt``: the run has one process, which may use a per-run template as its database
+        (:meth:`~sessionerror.testdb.backend.DatabaseBackend.adopt_template`), not a copy.
+        """
         for name in backends:
             backend = self.backend(name)
             if backend.problem is not None:
@@ -98,7 +102,10 @@ class TemplateBuilder:
             self.built[name] = built.location
             if built.reused:
                 self.reused.add(name)
-        return BuiltTemplates(dict(self.built))
+        adoptable = (
+            frozenset() if not adopt or self.settings.reuse_schema else frozenset(self.built)
+        )
+        return BuiltTemplates(dict(self.built), adoptable=adoptable)
 
     def close(self) -> None:
         """Remove this run's templates (kept ones stay); idempotent."""

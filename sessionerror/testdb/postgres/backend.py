@@ -182,6 +182,16 @@ class PostgresBackend(DatabaseBackend):
             engine.dispose()
         return True
 
+    def adopt_template(self, template: str, worker: str, tmp_dir: Path) -> ProvidedDatabase:
+        """The per-run template itself (dropped by :meth:`close`, with the template): a run
+        with one process pays one CREATE DATABASE and one DROP, as a hand-written conftest."""
+        from sqlalchemy import create_engine, make_url
+
+        url = DatabaseURL(
+            make_url(self.url).set(database=template).render_as_string(hide_password=False)
+        )
+        return ProvidedDatabase("postgresql", create_engine(url.reveal(), **SYNC_POOL), str(url))
+
     def from_template(self, template: str, worker: str, tmp_dir: Path) -> ProvidedDatabase:
         """A clone of the template database (``CREATE DATABASE ... TEMPLATE``)."""
         from sqlalchemy import create_engine

@@ -151,3 +151,17 @@ def test_a_teams_database_is_never_touched(
         with admin.connect() as connection:
             for name in (team, lookalike):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_one_process_without_reuse_works_in_its_template_itself(
+    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str
+) -> None:
+    """No copy: one CREATE DATABASE and one DROP, as a hand-written conftest."""
+    pytester.makepyfile(
+        """
+        def test_database(sessionerror_engine):
+            assert "_tpl" in sessionerror_engine.url.database
+        """
+    )
+    args = ["--sessionerror-backend", "postgresql", "--sessionerror-postgres-url", server_url]
+    run_inprocess(*args, "--sessionerror-no-reuse-schema").assert_outcomes(passed=1)
