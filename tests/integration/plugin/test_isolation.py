@@ -87,27 +87,16 @@ def test_no_leak_between_tests_on_both_backends(
     result.assert_outcomes(passed=2 * EXPECTED_PASSED_PER_BACKEND, failed=2)
 
 
-def test_no_leak_under_xdist(pytester: pytest.Pytester, server_url: str) -> None:
-    pytester.makepyfile(LEAK_SUITE)
-    result = pytester.runpytest_subprocess(
-        "-n",
-        "2",
-        "-p",
-        "no:randomly",
-        "--sessionerror-backend",
-        "all",
-        "--sessionerror-postgres-url",
-        server_url,
-    )
-    result.assert_outcomes(passed=2 * EXPECTED_PASSED_PER_BACKEND, failed=2)
-
-
-def test_each_xdist_worker_has_its_own_databases(
+def test_under_xdist_no_leak_and_each_worker_has_its_own_databases(
     pytester: pytest.Pytester, server_url: str
 ) -> None:
+    # One two-worker run (three interpreters) checks both: the leak suite beside a probe that
+    # records which database each worker's tests really use. The probe is collected first, so
+    # xdist's first batches hand some of it to each worker.
     out = pytester.path / "where.jsonl"
     pytester.makepyfile(
-        f"""
+        test_2_leak=LEAK_SUITE,
+        test_1_where=f"""
         import json, os, pytest
 
         @pytest.mark.parametrize("i", range(8))
@@ -116,7 +105,7 @@ def test_each_xdist_worker_has_its_own_databases(
                 row = [os.environ["PYTEST_XDIST_WORKER"], sessionerror_backend,
                        sessionerror_engine.url.database]
                 handle.write(json.dumps(row) + "\\n")
-        """
+        """,
     )
     result = pytester.runpytest_subprocess(
         "-n",
@@ -128,8 +117,9 @@ def test_each_xdist_worker_has_its_own_databases(
         "--sessionerror-postgres-url",
         server_url,
     )
-    result.assert_outcomes(passed=16)
+    result.assert_outcomes(passed=2 * EXPECTED_PASSED_PER_BACKEND + 16, failed=2)
     seen = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(seen) == 16
     databases = {(worker, backend): db for worker, backend, db in seen}
     assert {worker for worker, _, _ in seen} == {"gw0", "gw1"}
     for backend in ("sqlite", "postgresql"):
