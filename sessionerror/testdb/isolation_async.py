@@ -133,7 +133,8 @@ class AsyncEngineRegistry:
     up once per database, preset on each connection) and, without a pool, drops its socket
     instead of a graceful close and skips a TLS request the server refused the first
     connection (:mod:`sessionerror.testdb.postgres.asyncpg_connections`).
-    ``preset_types`` and ``throwaway_connections`` turn each off (the benchmark compares).
+    ``preset_types`` (with it the TLS shortcut) and ``throwaway_connections`` turn each off (the
+    benchmark compares).
     """
 
     def __init__(self) -> None:
@@ -167,7 +168,7 @@ class AsyncEngineRegistry:
                 **self._unpooled_options(database),
             )
             self._unpooled[location] = engine
-            await self._preset_types(location, engine)
+            self._install_presets(location, engine)
             return engine
         # Pooled on both backends (SQLAlchemy 2.0 defaults aiosqlite files to NullPool).
         engine = create_async_test_engine(
@@ -176,7 +177,7 @@ class AsyncEngineRegistry:
         closer = self._dispose_at_shutdown(key, engine)
         await closer.__anext__()  # registers it with the loop's shutdown_asyncgens()
         self._entries[key] = _LoopEngine(loop, engine, closer)
-        await self._preset_types(location, engine)
+        self._install_presets(location, engine)
         return engine
 
     def _unpooled_options(self, database: ProvidedDatabase) -> dict[str, Any]:
@@ -195,23 +196,15 @@ class AsyncEngineRegistry:
             connect_args["ssl"] = False
         return {"connect_args": connect_args} if connect_args else {}
 
-    async def _preset_types(self, location: str, engine: AsyncEngine) -> None:
+    def _install_presets(self, location: str, engine: AsyncEngine) -> None:
         """Preset the database's enum types on each new asyncpg connection of ``engine``; the
-        first engine of a database looks them up."""
+        first connection to the database looks them up."""
         if engine.dialect.name != "postgresql" or not self.preset_types:
             return
         from sessionerror.testdb.postgres.asyncpg_connections import ConnectionPresets
 
-        cache = self._presets.setdefault(location, ConnectionPresets())
-
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cache.preset(dbapi_connection.driver_connection)
-
-        event.listen(engine.sync_engine, "connect", _on_connect)
-        if not cache.loaded:
-            async with engine.connect() as connection:
-                raw = await connection.get_raw_connection()
-                await cache.load(raw.driver_connection)
+        presets = self._presets.setdefault(location, ConnectionPresets())
+        event.listen(engine.sync_engine, "connect", presets.on_connect)
 
     async def _dispose_at_shutdown(
         self, key: tuple[str, int], engine: AsyncEngine

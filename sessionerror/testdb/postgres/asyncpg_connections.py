@@ -28,7 +28,7 @@ cache says so (:attr:`ConnectionPresets.problem`) and every connection introspec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -79,18 +79,39 @@ class ConnectionPresets:
         if introspect is None or _settings(connection) is None:
             self.problem = f"asyncpg {asyncpg.__version__} has no type introspection hooks"
             return
-        oids = [row[0] for row in await connection.fetch(ENUM_TYPES_SQL)]
         records: Sequence[Any] = []
-        if oids:
-            records, _statement = await introspect(oids, None)
+        try:
+            oids = [row[0] for row in await connection.fetch(ENUM_TYPES_SQL)]
+            if oids:
+                records, _statement = await introspect(oids, None)
+        except asyncpg.PostgresError as exc:  # e.g. a pooler that refuses it: introspect as before
+            self.problem = f"the enum types could not be looked up: {exc}"
+            return
         self.records = list(records)
         self.preset(connection)
+
+    def on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        """SQLAlchemy pool ``connect`` listener (runs in the adapter's greenlet): the first
+        connection looks the types up, every later one gets them preset."""
+        connection = dbapi_connection.driver_connection
+        if self.loaded:
+            self.preset(connection)
+        else:
+            _await(self.load(connection))
 
     def preset(self, connection: Any) -> None:
         """Register the cached types on a new asyncpg connection (before its first statement)."""
         settings = _settings(connection)
         if self.records and settings is not None:
             settings.register_data_types(self.records)
+
+
+def _await(awaitable: Coroutine[Any, Any, None]) -> None:
+    """Await from SQLAlchemy's greenlet (``await_`` since 2.1, ``await_only`` before)."""
+    from sqlalchemy.util import concurrency
+
+    wait = getattr(concurrency, "await_", None) or concurrency.await_only
+    wait(awaitable)
 
 
 def _settings(connection: Any) -> Any:
