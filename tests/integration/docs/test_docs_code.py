@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,15 +78,14 @@ def test_script_snippet_runs(script: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_test_snippets_pass_on_both_backends(pytester: pytest.Pytester) -> None:
+def test_test_snippets_pass_on_both_backends(
+    pytester: pytest.Pytester, run_inprocess: Callable[..., pytest.RunResult]
+) -> None:
+    # Inline: the snippets use the kit's fixtures and models, nothing an interpreter start sets.
     for path in PLAIN_TESTS:
         shutil.copy(path, pytester.path / path.name)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    result = pytester.runpytest_subprocess(
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:xdist",
+    result = run_inprocess(
         "--sessionerror-backend=all",
         f"--sessionerror-postgres-url={SERVER}",
         "--sessionerror-require-postgres",
