@@ -132,6 +132,43 @@ def migrations_fingerprint(config: Config, target: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def _fingerprint_without_alembic(ini_path: str, target: str) -> str | None:
+    """:func:`migrations_fingerprint` for the usual layout (``script_location`` a folder holding
+    env.py and ``versions/``), read without importing Alembic: a re-run that finds its kept
+    template never pays Alembic's import. None for anything else (then Alembic reads it)."""
+    import configparser
+
+    path = Path(ini_path).expanduser()
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(defaults={"here": str(path.absolute().parent)})
+    try:
+        parser.read(path)
+        location = parser.get("alembic", "script_location", fallback=None)
+        custom = parser.has_option("alembic", "version_locations")
+    except configparser.Error:
+        return None
+    if not location or custom:
+        return None
+    root = Path(location)
+    if not (root / "env.py").is_file() or not (root / "versions").is_dir():
+        return None  # e.g. a package:path location: Alembic resolves it
+    digest = hashlib.sha256(f"alembic\0{target}\0".encode())
+    digest.update(path.read_bytes())
+    root = root.resolve()
+    files = sorted(
+        found.resolve()
+        for found in root.rglob("*")
+        if found.is_file()
+        and not _IGNORED_PARTS.intersection(found.relative_to(root).parts)
+        and found.suffix not in (".pyc", ".pyo")
+    )
+    for found in files:
+        digest.update(f"\0{found.relative_to(root)}\0".encode())
+        digest.update(found.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @contextmanager
 def _kept_logging() -> Iterator[None]:
     """Undo what env.py's ``fileConfig()`` does to the test process's logging."""
@@ -256,6 +293,10 @@ class AlembicSetup:
 
     def sessionerror_fingerprint(self) -> str:
         """Hash of every migration script file and the target: any edit changes it."""
+        if self._config is None:
+            fast = _fingerprint_without_alembic(self.ini_path, self.target)
+            if fast is not None:
+                return fast
         return migrations_fingerprint(self.config, self.target)
 
     def __repr__(self) -> str:
