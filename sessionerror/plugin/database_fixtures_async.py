@@ -109,9 +109,15 @@ def _require_one_loop(request: pytest.FixtureRequest) -> None:
 async def _engine(config: pytest.Config, database: ProvidedDatabase) -> AsyncEngine:
     """The registry's AsyncEngine for the running loop; a usage problem fails in one line."""
     try:
-        return await async_registry(config).engine_for(database)
+        engine = await async_registry(config).engine_for(database)
     except ValueError as exc:  # e.g. an in-memory SQLite database cannot be shared
         problem = str(exc)
+    else:
+        if database.backend == "postgresql":  # a full shared server: wait for a slot
+            from sessionerror.testdb.postgres.capacity import wait_for_slots
+
+            wait_for_slots(engine.sync_engine, pooled=False)
+        return engine
     pytest.fail(problem, pytrace=False)
 
 

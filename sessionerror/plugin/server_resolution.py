@@ -155,6 +155,7 @@ def full_server_line(state: PluginState, exc: BaseException) -> str | None:
     """The one line for a test that failed because the server had no connection slot left
     (an engine's first connect, the async engine's, the test's own), else None."""
     from sessionerror.testdb.postgres.capacity import (
+        LINE_MARK,
         TooManyConnectionsError,
         find_too_many_connections,
         limits_key,
@@ -162,8 +163,10 @@ def full_server_line(state: PluginState, exc: BaseException) -> str | None:
     )
 
     server = state.postgres.server
-    if isinstance(exc, TooManyConnectionsError):  # the janitor's: already the one line
-        return f"sessionerror: {masked(str(exc), [server.url] if server else [])}"
+    message = str(exc)
+    if isinstance(exc, TooManyConnectionsError) or LINE_MARK in message:  # already the line
+        line = message[message.find("PostgreSQL at ") :] if LINE_MARK in message else message
+        return f"sessionerror: {masked(line, [server.url] if server else [])}"
     words = find_too_many_connections(exc)
     if words is None or server is None:
         return None

@@ -28,6 +28,10 @@ class ProvidedDatabase:
 
     def __post_init__(self) -> None:
         self.recorder = StatementRecorder.attach(self.engine)
+        if self.backend == "postgresql":  # a full shared server: wait for a slot (issue 20)
+            from sessionerror.testdb.postgres.capacity import wait_for_slots
+
+            wait_for_slots(self.engine)
 
     @property
     def tables(self) -> MetaData:

@@ -16,25 +16,42 @@ uses it.
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
-from typing import Any
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
 
 from sessionerror.errors import BackendUnavailableError
 
 __all__ = [
+    "LINE_MARK",
     "PER_RUN",
     "PER_WORKER",
+    "SLOT_WAIT",
     "SYNC_POOL",
     "TOO_MANY_CONNECTIONS",
     "ServerLimits",
     "TooManyConnectionsError",
+    "connect_waiting",
     "find_too_many_connections",
     "limits_key",
     "remember_limits",
     "too_many_connections_line",
+    "wait_for_slots",
 ]
 
+T = TypeVar("T")
+
+#: Every line about a full server has these words (a wrapped one is not wrapped again).
+LINE_MARK = "has no connection slot left"
+#: Seconds a connection of the kit waits for a free slot (connections of other runs end) before
+#: the run is told in one line; a process that gave up once does not wait again.
+SLOT_WAIT = 30.0
+#: Where an xdist controller leaves the limits it read for its workers (they inherit it).
+_LIMITS_ENV = "_SESSIONERROR_SERVER_LIMITS"
 #: SQLSTATE of "too many connections" (asyncpg and psycopg 3 report it; psycopg2 cannot on
 #: connect, so the server's message is matched too).
 TOO_MANY_CONNECTIONS = "53300"
@@ -69,6 +86,9 @@ class ServerLimits:
 
 
 _known: dict[str, ServerLimits] = {}
+_gave_up: list[bool] = []
+_idle_pools: weakref.WeakSet[Any] = weakref.WeakSet()
+_waiting: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def limits_key(url: str) -> str:
@@ -93,6 +113,65 @@ def remember_limits(key: str, connection: Any) -> None:
         "FROM pg_roles r WHERE r.rolname = current_user"
     ).one()
     _known[key] = ServerLimits(int(row[0]), int(row[1]), str(row[2]), int(row[3]))
+    # xdist workers start after the controller read them: they inherit the environment.
+    handed = json.loads(os.environ.get(_LIMITS_ENV, "{}"))
+    handed[key] = asdict(_known[key])
+    os.environ[_LIMITS_ENV] = json.dumps(handed)
+
+
+def _limits(key: str) -> ServerLimits | None:
+    if key not in _known:
+        try:
+            handed = json.loads(os.environ.get(_LIMITS_ENV, "{}")).get(key)
+            if handed is not None:
+                _known[key] = ServerLimits(**handed)
+        except (ValueError, TypeError):
+            return None
+    return _known.get(key)
+
+
+def wait_for_slots(engine: Any, *, pooled: bool = True) -> None:
+    """Let ``engine`` (sync, or an AsyncEngine's ``sync_engine``) wait for a free slot.
+
+    A connect refused for want of a slot is tried again for up to :data:`SLOT_WAIT` seconds,
+    after giving back the idle pooled connections of this process's other kit engines (a
+    worker between a sync and an async test holds one it does not use). Then the server's
+    error is raised, which the plugin reports in one line. ``pooled`` engines give their idle
+    connections back to others.
+    """
+    from sqlalchemy import event
+
+    if engine in _waiting:
+        return
+    _waiting.add(engine)
+    if pooled:
+        _idle_pools.add(engine)
+
+    def connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return connect_waiting(lambda: dialect.connect(*cargs, **cparams), exclude=engine)
+
+    event.listen(engine, "do_connect", connect)
+
+
+def connect_waiting(connect: Callable[[], T], *, exclude: Any = None) -> T:
+    """``connect()``, tried again while the server has no slot left (see wait_for_slots)."""
+    deadline = time.monotonic() + (0.0 if _gave_up else SLOT_WAIT)
+    delay = 0.05
+    while True:
+        try:
+            return connect()
+        except Exception as exc:
+            if find_too_many_connections(exc) is None:
+                raise
+            if time.monotonic() + delay > deadline:
+                _gave_up.append(True)
+                raise
+        for engine in list(_idle_pools):
+            pool = engine.pool
+            if engine is not exclude and pool.checkedout() == 0:
+                pool.dispose()  # closes its idle connections; it opens new ones when asked
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 def find_too_many_connections(exc: BaseException | None) -> str | None:
@@ -132,7 +211,7 @@ def too_many_connections_line(where: str, words: str, *, key: str = "") -> str:
     ``where`` names the server (masked URL, or host:port); ``key`` finds the limits
     :func:`remember_limits` read earlier in this process.
     """
-    limits = _known.get(key)
+    limits = _limits(key)
     if limits is None:
         setting = "the server's max_connections"
     else:

@@ -28,6 +28,7 @@ from sessionerror.testdb.postgres.capacity import (
     limits_key,
     remember_limits,
     too_many_connections_line,
+    wait_for_slots,
 )
 from sessionerror.testdb.postgres.kept import KeptDatabaseMixin
 from sessionerror.testdb.postgres.scoped import Scoped
@@ -155,12 +156,14 @@ class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
         from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
-        return create_engine(
+        engine = create_engine(
             url,
             poolclass=NullPool,
             isolation_level="AUTOCOMMIT",
             connect_args={"connect_timeout": _CONNECT_TIMEOUT},
         )
+        wait_for_slots(engine, pooled=False)  # a full server: wait for other runs' to end
+        return engine
 
     def _comment_database(self, connection: Connection, name: str, comment: str) -> None:
         from sqlalchemy import text

@@ -18,6 +18,7 @@ from sessionerror.testdb.postgres.capacity import (
     find_too_many_connections,
     limits_key,
     too_many_connections_line,
+    wait_for_slots,
 )
 from sessionerror.urls import normalise_postgres_url
 
@@ -148,6 +149,7 @@ def check_server(url: str, *, timeout: float = 5.0) -> str:
             f"PostgreSQL at {masked}: the {driver} driver is not installed: {install}",
             cause=exc,
         ) from None
+    wait_for_slots(engine, pooled=False)  # a full server: wait for other runs' to end
     try:
         with engine.connect() as connection:
             version = connection.execute(text("SHOW server_version")).scalar_one()

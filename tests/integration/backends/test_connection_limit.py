@@ -8,6 +8,7 @@ A role of its own with ``CONNECTION LIMIT 1`` on the shared server stands in for
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from sessionerror.redaction import mask_url
+from sessionerror.testdb.postgres import capacity
 from sessionerror.testdb.postgres.capacity import TooManyConnectionsError
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
 from sessionerror.urls import normalise_postgres_url
@@ -26,6 +28,8 @@ pytestmark = pytest.mark.postgresql
 def limited_url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """URL of a new role that may hold one connection; the role and its databases go after."""
     monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)  # the outer run's -n
+    monkeypatch.setattr(capacity, "SLOT_WAIT", 0.3)  # the other connection never ends here
+    monkeypatch.setattr(capacity, "_gave_up", [])
     role = f"sessionerror_limit_{secrets.token_hex(4)}"
     admin = create_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -110,3 +114,21 @@ def test_a_test_refused_by_a_full_server_fails_in_one_line(
     line = "sessionerror: " + expected_line(server_url, limited_url)
     assert line in result.outlines
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_connection_waits_for_a_slot_another_run_gives_back(
+    limited_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(capacity, "SLOT_WAIT", 10.0)
+    other = create_engine(limited_url, poolclass=NullPool)
+    held = other.connect()  # another run's connection, closed half a second later
+    timer = threading.Timer(0.5, held.close)
+    timer.start()
+    janitor = DatabaseJanitor(limited_url)
+    try:
+        janitor.create()  # refused at first, then gets the slot
+    finally:
+        timer.join()
+        other.dispose()
+        janitor.drop()
+    assert janitor.name is None
