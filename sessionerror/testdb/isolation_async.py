@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -191,8 +192,8 @@ class AsyncEngineRegistry:
         if self.throwaway_connections:
             connect_args["connection_class"] = ThrowawayConnection
         presets = self._presets.get(database.location)
-        url_names_tls = {"ssl", "sslmode"} & set(database.engine.url.query)
-        if presets is not None and presets.plaintext and not url_names_tls:
+        tls_named = {"ssl", "sslmode"} & set(database.engine.url.query) or os.getenv("PGSSLMODE")
+        if presets is not None and presets.plaintext and not tls_named:
             connect_args["ssl"] = False
         return {"connect_args": connect_args} if connect_args else {}
 

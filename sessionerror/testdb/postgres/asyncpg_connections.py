@@ -11,11 +11,12 @@ pooled one pays once:
   them, and hands the answer to each new connection before its first statement. A type the
   answer does not hold (one a test creates inside its transaction, one recreated since with a
   new OID) is introspected by asyncpg as usual; a stale entry names an OID nobody uses now.
-* **TLS negotiation.** Without ``ssl``/``sslmode`` in the URL asyncpg asks the server for TLS
-  first (``prefer``): an SSL context built and one round trip, answered "no" by a server without
-  TLS every time. When the first connection ran in plain text, :attr:`ConnectionPresets.plaintext`
-  says so and the registry connects the later ones in plain text directly: the same outcome,
-  one negotiation fewer. A server that accepts TLS keeps being asked.
+* **TLS negotiation.** Without ``ssl``/``sslmode`` (or ``PGSSLMODE``) asyncpg asks the server
+  for TLS first (``prefer``): an SSL context built and one round trip, answered "no" by a server
+  without TLS every time. When the first connection ran in plain text,
+  :attr:`ConnectionPresets.plaintext` says so and the registry connects the later ones in plain
+  text directly: the same outcome, one negotiation fewer. A server that accepts TLS keeps being
+  asked.
 * **Closing.** ``close()`` waits for the server to acknowledge (1.5 to 2 ms). A connection of a
   rolled-back test holds no transaction, so :class:`ThrowawayConnection` drops the socket
   instead; the server ends the backend on EOF, as after a graceful close. With a transaction

@@ -311,5 +311,9 @@ def test_later_connections_skip_only_a_tls_request_the_server_refused(
         named = create_engine(scratch.engine.url.update_query_dict({"sslmode": "prefer"}))
         options = registry._unpooled_options(ScratchDatabase(named, scratch.location))  # type: ignore[arg-type]
         assert "ssl" not in options["connect_args"]
+        with pytest.MonkeyPatch.context() as patch:  # so does PGSSLMODE, which asyncpg reads
+            patch.setenv("PGSSLMODE", "prefer")
+            options = registry._unpooled_options(scratch)  # type: ignore[arg-type]
+        assert "ssl" not in options["connect_args"]
     finally:
         registry.close()
