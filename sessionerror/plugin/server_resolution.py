@@ -36,10 +36,12 @@ def resolve_postgres(state: PluginState) -> None:
     """Find (or start) the PostgreSQL server; an explicit setting that cannot work is a
     one-line :class:`pytest.UsageError`, anything else a skip reason on ``state``."""
     from sessionerror.errors import BackendUnavailableError
+    from sessionerror.testdb.postgres.capacity import set_budget
     from sessionerror.testdb.postgres.janitor import DatabaseJanitor
     from sessionerror.testdb.postgres.provider import PostgresProvider
 
     settings = state.config
+    set_budget(keeps_copies=settings.reuse_schema)  # for the line of a full server
     provider = PostgresProvider(
         url=settings.postgres_url,
         pg_bin_dir=settings.pg_bin_dir,
@@ -105,7 +107,10 @@ def _explicit_setting_failure(
 
 def adopt_controller_postgres(state: PluginState, workerinput: dict[str, Any]) -> None:
     """On an xdist worker: take the server (or the reason there is none) the controller found."""
+    from sessionerror.testdb.postgres.capacity import set_budget
     from sessionerror.testdb.postgres.server import PostgresServer
+
+    set_budget(keeps_copies=state.config.reuse_schema)  # for the line of a full server
 
     handed = workerinput.get(WORKERINPUT_KEY) or {}
     if handed.get("url"):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import weakref
 from collections.abc import Callable
@@ -39,6 +40,7 @@ __all__ = [
     "find_too_many_connections",
     "limits_key",
     "remember_limits",
+    "set_budget",
     "too_many_connections_line",
     "wait_for_slots",
 ]
@@ -68,7 +70,12 @@ PER_WORKER = 2
 PER_RUN = 1
 #: Pool settings of the kit's per-worker sync engines: one connection stays open between
 #: tests; a test that opens more gets them, and they are closed when it gives them back.
-SYNC_POOL: dict[str, Any] = {"pool_size": 1, "max_overflow": 20}
+SYNC_POOL: dict[str, Any] = {
+    "pool_size": 1,
+    "max_overflow": 20,
+    # Waits for a free slot from its first connect on (see wait_for_slots).
+    "plugins": ["sessionerror_wait_for_slots"],
+}
 
 
 class TooManyConnectionsError(BackendUnavailableError):
@@ -86,6 +93,7 @@ class ServerLimits:
 
 
 _known: dict[str, ServerLimits] = {}
+_budget = [PER_WORKER]
 _gave_up: list[bool] = []
 _idle_pools: weakref.WeakSet[Any] = weakref.WeakSet()
 _waiting: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -130,6 +138,31 @@ def _limits(key: str) -> ServerLimits | None:
     return _known.get(key)
 
 
+def __getattr__(name: str) -> Any:
+    """``WaitForSlotsPlugin``: made on first use (SQLAlchemy is imported only then)."""
+    if name != "WaitForSlotsPlugin":
+        raise AttributeError(name)
+    from sqlalchemy.engine import CreateEnginePlugin
+
+    class WaitForSlotsPlugin(CreateEnginePlugin):
+        """``create_engine(..., plugins=[...])`` of :data:`SYNC_POOL`: the engine waits."""
+
+        def update_url(self, url: Any) -> Any:
+            return url  # takes nothing from the URL
+
+        def engine_created(self, engine: Any) -> None:
+            wait_for_slots(engine)
+
+    globals()[name] = WaitForSlotsPlugin
+    return WaitForSlotsPlugin
+
+
+def _register_plugin() -> None:
+    from sqlalchemy.dialects import plugins
+
+    plugins.register("sessionerror_wait_for_slots", __name__, "WaitForSlotsPlugin")
+
+
 def wait_for_slots(engine: Any, *, pooled: bool = True) -> None:
     """Let ``engine`` (sync, or an AsyncEngine's ``sync_engine``) wait for a free slot.
 
@@ -141,6 +174,7 @@ def wait_for_slots(engine: Any, *, pooled: bool = True) -> None:
     """
     from sqlalchemy import event
 
+    _register_plugin()  # the janitor's engine comes first: SYNC_POOL's engines find it then
     if engine in _waiting:
         return
     _waiting.add(engine)
@@ -198,6 +232,11 @@ def _server_words(text: str) -> str:
     return text.split("(Background on this error", 1)[0].strip().rstrip(".")
 
 
+def set_budget(*, keeps_copies: bool) -> None:
+    """What a worker of this run holds: with schema reuse, its kept copy's lock too."""
+    _budget[0] = PER_WORKER + (1 if keeps_copies else 0)
+
+
 def _workers() -> int:
     try:
         return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
@@ -222,8 +261,9 @@ def too_many_connections_line(where: str, words: str, *, key: str = "") -> str:
     if role_limited and limits is not None and limits.role_limit >= 0:
         setting += f"; role {limits.role} CONNECTION LIMIT {limits.role_limit}"
     workers = _workers()
-    total = workers * PER_WORKER + PER_RUN
-    need = f"{PER_WORKER} connections per worker"
+    per_worker = _budget[0]
+    total = workers * per_worker + PER_RUN
+    need = f"{per_worker} connections per worker"
     need += f" (-n {workers}: {total} in all)" if workers > 1 else f" ({total} in all)"
     raise_what = "the role's CONNECTION LIMIT" if role_limited else "max_connections"
     return (
@@ -231,3 +271,7 @@ def too_many_connections_line(where: str, words: str, *, key: str = "") -> str:
         f"needs up to {need}; run fewer concurrent runs or workers (-n), raise {raise_what}, "
         "or put a pooler such as PgBouncer in front"
     )
+
+
+if "sqlalchemy" in sys.modules:  # else wait_for_slots registers it before it is needed
+    _register_plugin()

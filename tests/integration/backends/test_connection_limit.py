@@ -30,6 +30,7 @@ def limited_url(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)  # the outer run's -n
     monkeypatch.setattr(capacity, "SLOT_WAIT", 0.3)  # the other connection never ends here
     monkeypatch.setattr(capacity, "_gave_up", [])
+    monkeypatch.setattr(capacity, "_budget", [capacity.PER_WORKER])  # no kept copies
     role = f"sessionerror_limit_{secrets.token_hex(4)}"
     admin = create_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
