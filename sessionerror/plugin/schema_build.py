@@ -75,7 +75,9 @@ def build_templates(config: pytest.Config) -> None:
     try:
         # One process (no xdist workers to copy for) works in a per-run template itself.
         adopt = getattr(config, "workerinput", None) is None and state.lazy
-        config.stash[templates_key] = builder.build(state.config.backends, adopt=adopt)
+        config.stash[templates_key] = builder.build(
+            state.config.backends, adopt=adopt, worker=state.worker
+        )
     except MigrationError as exc:
         builder.close()
         raise pytest.UsageError(f"sessionerror: {exc}") from None
@@ -95,11 +97,16 @@ def template_lines(config: pytest.Config) -> list[str]:
     builder = config.stash.get(_BUILDER_KEY, None)
     if builder is None:
         return []
-    return [
-        f"sessionerror: {backend} schema template {where} "
-        f"({'reused, no build' if backend in builder.reused else 'built once for this run'})"
-        for backend, where in sorted(builder.built.items())
-    ]
+    lines = []
+    for backend, where in sorted(builder.built.items()):
+        reused = backend in builder.reused
+        if backend in builder.adopted:  # the only process's kept database, no template
+            done = "reused, no build" if reused else "built once, kept for the next run"
+            lines.append(f"sessionerror: {backend} schema template {where} ({done})")
+            continue
+        done = "reused, no build" if reused else "built once for this run"
+        lines.append(f"sessionerror: {backend} schema template {where} ({done})")
+    return lines
 
 
 def templates_workerinput(config: pytest.Config) -> dict[str, Any] | None:

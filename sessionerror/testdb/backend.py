@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from sessionerror.testdb.provided import ProvidedDatabase
     from sessionerror.testdb.schema import Schema
 
-__all__ = ["Availability", "BuiltTemplate", "DatabaseBackend"]
+__all__ = ["KEPT_REUSED", "Availability", "BuiltTemplate", "DatabaseBackend"]
+
+#: Ends the location of a kept database an earlier run left unchanged (no build, no copy).
+KEPT_REUSED = " (kept, unchanged: reused)"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class DatabaseBackend(ABC):
 
     #: The backend's name (``--sessionerror-backend``), the registry key.
     name: ClassVar[str]
+    #: True when the run's only process is best served by its kept database itself (a copy
+    #: costs a CREATE DATABASE); False when copies cost next to nothing (files).
+    keeps_worker_databases: ClassVar[bool] = False
     #: Appended to a fresh database's location when the kept one is held by another run.
     kept_in_use: ClassVar[str] = " (the kept database is in use by another run: a fresh one)"
 

@@ -96,6 +96,8 @@ class DatabaseProvisioner:
         if backend.problem is not None:
             raise BackendUnavailableError(backend.problem)
         template = self.templates.for_backend(backend.name) if self.templates else None
+        if self.templates and backend.name in self.templates.databases:  # kept, built once
+            return self.templates.databases[backend.name]  # type: ignore[no-any-return]
         if template is not None and self.templates and backend.name in self.templates.adoptable:
             return backend.adopt_template(template, self.worker, self.tmp_dir)  # issue 20
         if template is not None:  # built once per run (or kept): copy it (issue 11)

@@ -22,6 +22,8 @@ class BuiltTemplates:
     #: Backends whose per-run template the run's only process uses as its database itself
     #: (issue 20: one CREATE and one DROP, no copy). Never handed to xdist workers.
     adoptable: frozenset[str] = frozenset()
+    #: The only process's kept databases, handed over whole (never to xdist workers).
+    databases: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def for_backend(self, backend: str) -> str | None:
         """The template of ``backend``, if one was built."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sessionerror.testdb.backend import Availability, DatabaseBackend
+from sessionerror.testdb.backend import KEPT_REUSED, Availability, DatabaseBackend
 from sessionerror.testdb.backends import create_backend
 from sessionerror.testdb.schema import Schema
 from sessionerror.testdb.settings import Backend, SchemaSettings
@@ -26,6 +26,8 @@ from sessionerror.testdb.template_copy import BuiltTemplates
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, MetaData
+
+    from sessionerror.testdb.provided import ProvidedDatabase
 
 __all__ = ["BuiltTemplates", "TemplateBuilder"]
 
@@ -62,6 +64,8 @@ class TemplateBuilder:
         self.built: dict[str, str] = {}
         #: Backends whose template was reused from an earlier run (no build at all).
         self.reused: set[str] = set()
+        #: The only process's kept databases, per backend, when it got them directly.
+        self.adopted: dict[str, ProvidedDatabase] = {}
 
     @property
     def setup(self) -> Callable[[Connection], Any] | None:
@@ -83,16 +87,29 @@ class TemplateBuilder:
         """Hash of what the schema is built from, for ``backend``'s dialect."""
         return self.backend(backend).fingerprint()
 
-    def build(self, backends: tuple[Backend, ...], *, adopt: bool = False) -> BuiltTemplates:
+    def build(
+        self, backends: tuple[Backend, ...], *, adopt: bool = False, worker: str = "main"
+    ) -> BuiltTemplates:
         """Build (or find kept) the template of every backend that can be provided.
 
-        ``adopt``: the run has one process, which may use a per-run template as its database
-        (:meth:`~sessionerror.testdb.backend.DatabaseBackend.adopt_template`), not a copy.
+        ``adopt``: the run has one process (``worker``), which uses a per-run template as its
+        database (:meth:`~sessionerror.testdb.backend.DatabaseBackend.adopt_template`), not a
+        copy; with reuse, a backend that keeps worker databases gives it its kept database
+        directly (:meth:`~sessionerror.testdb.backend.DatabaseBackend.kept`: one CREATE on the
+        first run, none after), no template at all unless another run holds it.
         """
         for name in backends:
             backend = self.backend(name)
             if backend.problem is not None:
                 continue  # its tests skip (or fail) with the problem, not here
+            if adopt and self.settings.reuse_schema and backend.keeps_worker_databases:
+                database = backend.kept(worker, self.cache_dir, self.project)
+                if database is not None:
+                    self.adopted[name] = database
+                    self.built[name] = str(database.engine.url.database)
+                    if database.location.endswith(KEPT_REUSED):
+                        self.reused.add(name)
+                    continue
             built = backend.build_template(
                 self.token,
                 keep=self.settings.reuse_schema,
@@ -102,12 +119,13 @@ class TemplateBuilder:
             self.built[name] = built.location
             if built.reused:
                 self.reused.add(name)
-        adoptable = (
-            frozenset() if not adopt or self.settings.reuse_schema else frozenset(self.built)
-        )
-        return BuiltTemplates(dict(self.built), adoptable=adoptable)
+        per_run = adopt and not self.settings.reuse_schema  # kept templates stay clean
+        adoptable = frozenset(self.built) if per_run else frozenset()
+        return BuiltTemplates(dict(self.built), adoptable=adoptable, databases=dict(self.adopted))
 
     def close(self) -> None:
         """Remove this run's templates (kept ones stay); idempotent."""
+        while self.adopted:  # given back (its provisioner closed it already, if it took it)
+            self.adopted.popitem()[1].close()
         for backend in self._backends.values():
             backend.close()

@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sessionerror.errors import BackendUnavailableError
-from sessionerror.testdb.backend import Availability, BuiltTemplate, DatabaseBackend
+from sessionerror.testdb.backend import (
+    KEPT_REUSED,
+    Availability,
+    BuiltTemplate,
+    DatabaseBackend,
+)
 from sessionerror.testdb.postgres import kept_templates
 from sessionerror.testdb.postgres.capacity import SYNC_POOL
 from sessionerror.testdb.provided import ProvidedDatabase
@@ -37,6 +42,7 @@ class PostgresBackend(DatabaseBackend):
     """PostgreSQL on the run's server (:class:`~sessionerror.testdb.backend.Availability`)."""
 
     name = "postgresql"
+    keeps_worker_databases = True
 
     def __init__(
         self,
@@ -125,6 +131,8 @@ class PostgresBackend(DatabaseBackend):
                 database = self._checked_kept(kept, build=janitor.template is None)
             except BaseException:
                 kept.release()
+                if kept.created:  # half built: never left for the next run to find
+                    self._drop_changed(kept.name)
                 raise
             if database is not None:
                 return database
@@ -145,6 +153,7 @@ class PostgresBackend(DatabaseBackend):
         try:
             if kept.created and build:
                 self.schema.build(engine)
+            unchanged = True
             with engine.begin() as connection:
                 now = kept_state.snapshot(connection)
                 if kept.created:
@@ -155,14 +164,16 @@ class PostgresBackend(DatabaseBackend):
                         "WHERE datname = current_database()"
                     ).scalar()
                     recorded = kept_state.read_state(comment)
-                    if recorded is None or recorded.digest != now.digest:
-                        engine.dispose()
-                        return None
-                    kept_state.restore_sequences(connection, recorded)
+                    unchanged = recorded is not None and recorded.digest == now.digest
+                    if recorded is not None and unchanged:
+                        kept_state.restore_sequences(connection, recorded)
         except BaseException:
             engine.dispose()
             raise
-        note = "" if kept.created else " (kept, unchanged: reused)"
+        if not unchanged:
+            engine.dispose()  # every connection closed: it is dropped next
+            return None
+        note = "" if kept.created else KEPT_REUSED
         database = ProvidedDatabase("postgresql", engine, f"{url}{note}")
         database.on_close(kept.release)
         return database

@@ -124,16 +124,21 @@ def test_reuse_skips_an_unchanged_history_and_rebuilds_after_an_edit(
     try:
         run_pytest(*args).assert_outcomes(passed=8)
         assert len(project.runs) == 2
+        run_pytest(*args).assert_outcomes(passed=8)
+        assert len(project.runs) == 2, "an unchanged history must not run again"
+        # One process kept its database itself; xdist workers copy a template, built once.
+        run_pytest("-n", "2", *args, xdist=True).assert_outcomes(passed=8)
+        assert len(project.runs) == 3, "the kept template is built once, on PostgreSQL"
         again = run_pytest("-n", "2", *args, xdist=True)
         again.assert_outcomes(passed=8)
-        assert len(project.runs) == 2, "an unchanged history must not run again"
+        assert len(project.runs) == 3, "an unchanged history must not run again"
         again.stdout.fnmatch_lines(
             ["*postgresql schema template sessionerror_keep_*_tpl_* (reused, no build)*"]
         )
         path = project.versions / "0003_ticket_priority.py"
         path.write_text(path.read_text() + "\n# reviewed\n")
         run_pytest(*args).assert_outcomes(passed=8)
-        assert len(project.runs) == 4, "an edited revision must rebuild"
+        assert len(project.runs) == 5, "an edited revision must rebuild"
     finally:
         _drop_kept_template(server_url, project, pytester.path)
 

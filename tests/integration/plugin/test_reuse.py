@@ -83,18 +83,23 @@ def _project(pytester: pytest.Pytester) -> list[str]:
 
 
 def test_second_run_reuses_the_kept_copy_and_restores_a_changed_one(
-    pytester: pytest.Pytester, run_inprocess: RunPytest, server_url: str, admin: Engine
+    pytester: pytest.Pytester,
+    run_inprocess: RunPytest,
+    server_url: str,
+    admin: Engine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     args = [*_project(pytester), "--sessionerror-postgres-url", server_url]
     run_inprocess(*args).assert_outcomes(passed=1)
     kept = _kept(admin, str(pytester.path))
-    assert len(kept) == 2, kept  # the template and the worker's copy
-    copy = next(name for name in kept if "_tpl_" not in name)
+    # One process: its kept database is built directly, no template (one CREATE, no DROP).
+    assert len(kept) == 1 and "_main_" in kept[0], kept
+    copy = kept[0]
     run_inprocess(*args).assert_outcomes(passed=1)
     assert _kept(admin, str(pytester.path)) == kept, "an unchanged copy is used as is"
     assert (pytester.path / "setup_calls.txt").read_text() == "x"
     # A killed committed test (or an app engine that committed) leaves rows behind, and a
-    # seeded row deleted: the next run copies the template again, seeded row back.
+    # seeded row deleted: the next run builds it again, seeded row back.
     url = make_url(server_url).set(database=copy)
     dirty = create_engine(url, poolclass=NullPool)
     with dirty.begin() as connection:
@@ -102,7 +107,17 @@ def test_second_run_reuses_the_kept_copy_and_restores_a_changed_one(
         connection.execute(text("INSERT INTO tiers (id, name) VALUES (7, 'left over')"))
     dirty.dispose()
     run_inprocess(*args).assert_outcomes(passed=1)
-    assert (pytester.path / "setup_calls.txt").read_text() == "x", "no rebuild: a copy"
+    assert (pytester.path / "setup_calls.txt").read_text() == "xx", "a changed one is rebuilt"
+    run_inprocess(*args).assert_outcomes(passed=1)
+    assert (pytester.path / "setup_calls.txt").read_text() == "xx"
+    # With xdist the workers copy a kept template: each keeps its copy, checked the same way.
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path))
+    xdist = [*args, "-p", "no:randomly", "-n", "2"]
+    pytester.runpytest_subprocess(*xdist).assert_outcomes(passed=1)
+    names = _kept(admin, str(pytester.path))
+    assert sum("_tpl_" in name for name in names) == 1, names
+    pytester.runpytest_subprocess(*xdist).assert_outcomes(passed=1)
+    assert (pytester.path / "setup_calls.txt").read_text() == "xxx", "the template: once"
 
 
 def test_no_reuse_keeps_nothing_and_drop_kept_drops(
@@ -112,10 +127,10 @@ def test_no_reuse_keeps_nothing_and_drop_kept_drops(
     run_inprocess(*args, "--sessionerror-no-reuse-schema").assert_outcomes(passed=1)
     assert _kept(admin, str(pytester.path)) == []
     run_inprocess(*args).assert_outcomes(passed=1)
-    assert len(_kept(admin, str(pytester.path))) == 2
+    assert len(_kept(admin, str(pytester.path))) == 1
     result = run_inprocess(*args, "--sessionerror-drop-kept", "--sessionerror-no-reuse-schema")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*sessionerror: dropped 2 kept database(s) and file(s)*"])
+    result.stdout.fnmatch_lines(["*sessionerror: dropped 1 kept database(s) and file(s)*"])
     assert _kept(admin, str(pytester.path)) == []
 
 
