@@ -23,8 +23,8 @@ pooled one pays once:
   still open it closes gracefully.
 
 The preset uses two asyncpg internals (``Connection._introspect_types`` and the protocol
-settings' ``register_data_types``, unchanged since asyncpg 0.18); when either is missing the
-cache says so (:attr:`ConnectionPresets.problem`) and every connection introspects as before.
+settings' ``register_data_types``, as in asyncpg 0.32); when either is missing the presets
+say so (:attr:`ConnectionPresets.problem`) and every connection introspects as before.
 """
 
 from __future__ import annotations
