@@ -66,6 +66,9 @@ def test_the_use_in_your_project_page_works_from_the_wheel(
     assert str(tmp_path / "venv") in where.stdout, where.stdout + where.stderr
 
     ran = _run(steps[1], project, env)
+    from sessionerror.testdb.postgres.kept_cleanup import drop_kept_databases
+
+    drop_kept_databases(SERVER, project=str(project))  # schema reuse keeps them by default
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-2000:]
     assert "2 passed" in ran.stdout, ran.stdout[-3000:]
 
