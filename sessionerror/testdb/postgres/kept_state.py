@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["KeptState", "read_state", "record_state", "restore_sequences", "snapshot"]
 
-_USER_SCHEMAS = (
-    "n.nspname <> 'information_schema' AND NOT starts_with(n.nspname, 'pg_')"
-)
+_USER_SCHEMAS = "n.nspname <> 'information_schema' AND NOT starts_with(n.nspname, 'pg_')"
 
 # One text line per schema object; their sorted concatenation is hashed.
 _SCHEMA_SQL = f"""
