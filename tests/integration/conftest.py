@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from _pytest.unraisableexception import gc_collect_iterations_key
 from pytester_runs import QUIET_ASYNCIO, Resolve, RunPytest, clean_environment, inline, run_order
 
 from sessionerror.plugin.config import SessionErrorConfig
@@ -36,6 +37,9 @@ def resolve(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Resol
         config = pytester.parseconfigure(
             "-p", "no:randomly", "-p", "no:xdist", *QUIET_ASYNCIO, *args
         )
+        # As pytester does for inline runs: no gc.collect() when this config is unconfigured
+        # (a second or more each in a worker whose heap holds many tests' objects).
+        config.stash[gc_collect_iterations_key] = 0
         return get_state(config).config
 
     return run
