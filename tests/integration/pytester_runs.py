@@ -8,8 +8,12 @@ is tested. Imports, signals, xdist, sitecustomize blockers and killed runs need 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 # Imported here, before any inline run: pytester drops the modules a run imported when it ends,
 # and importing them again warns (SQLAlchemy's dialects; an error here), maps a table twice (the
@@ -67,3 +71,25 @@ def inline(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> RunPyt
     # A module the test rewrites within the same second must be read again, not its .pyc.
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     return pytester.runpytest_inprocess
+
+
+def kill_when_ready(args: list[str], *, cwd: Path, ready: Path, timeout: float = 90) -> None:
+    """Start ``python -m pytest *args`` in ``cwd``, SIGKILL it once ``ready`` exists.
+
+    What a killed run leaves behind is the point of the tests that use it: a subprocess, no
+    cleanup of any kind. Fails if the run never reaches its test (never writes ``ready``).
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ready.exists(), "the run never reached its test"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic_project import KIT_ROOT, AlembicProject
+from pytester_runs import kill_when_ready
 from sqlalchemy import create_engine, text
 
 RunPytest = Callable[..., pytest.RunResult]
@@ -236,10 +237,6 @@ def test_migrations_and_a_setup_callable_exclude_each_other(
 def test_a_killed_runs_templates_are_removed_at_the_next_start(
     pytester: pytest.Pytester, project: AlembicProject, server_url: str
 ) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
 
     ready = pytester.path / "ready.txt"
     pytester.makepyfile(
@@ -257,20 +254,7 @@ def test_a_killed_runs_templates_are_removed_at_the_next_start(
         "--sessionerror-postgres-url", server_url, "--sessionerror-alembic-ini", "alembic.ini",
         "--sessionerror-no-reuse-schema",  # per-run templates: what a killed run leaves
     ]  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *args, "-k", "sqlite"],
-        cwd=pytester.path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert ready.exists(), "the run never reached its test"
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    kill_when_ready([*args, "-k", "sqlite"], cwd=pytester.path, ready=ready)
     template = next(line.split()[1] for line in project.runs if line.startswith("postgresql"))
     sqlite_template = next(line.split()[1] for line in project.runs if line.startswith("sqlite"))
     run_dir = Path(sqlite_template).parent

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 
 import pytest
+from pytester_runs import kill_when_ready
 from sqlalchemy import create_engine, text
 
 RunPytest = Callable[..., pytest.RunResult]
@@ -179,11 +176,8 @@ def test_leftovers_of_a_killed_run_are_removed_at_the_next_start(
         """
     )
     before = _kit_databases(server_url)
-    process = subprocess.Popen(
+    kill_when_ready(
         [
-            sys.executable,
-            "-m",
-            "pytest",
             "-p",
             "no:randomly",
             "-p",
@@ -195,17 +189,9 @@ def test_leftovers_of_a_killed_run_are_removed_at_the_next_start(
             "--sessionerror-no-reuse-schema",  # a per-run database: what a killed run leaves
         ],
         cwd=pytester.path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        ready=ready,
+        timeout=60,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert ready.exists(), "the run never reached its test"
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
     leftover = ready.read_text()
     assert leftover in _kit_databases(server_url) - before, "a killed run leaves its database"
     pytester.makepyfile("def test_ok(sessionerror_engine): pass")
