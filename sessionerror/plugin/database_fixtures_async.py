@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
+from sessionerror.engines.kinds import async_kind
 from sessionerror.plugin.committed import committed_guard, require_template_state
 from sessionerror.plugin.markers import marker_options, marker_options_key
 from sessionerror.plugin.state_async import async_registry
@@ -183,7 +184,7 @@ async def _load_datasets(db: AsyncSession, names: tuple[str, ...]) -> None:
 def sessionerror_async_connection(sessionerror_async_db: AsyncSession) -> AsyncConnection:
     """The AsyncConnection ``sessionerror_async_db``'s transaction runs on (rollback mode)."""
     bind = sessionerror_async_db.bind
-    if type(bind).__name__ != "AsyncConnection":
+    if async_kind(bind) != "AsyncConnection":
         pytest.fail(
             "sessionerror_async_connection has no shared connection in committed mode; "
             "use `async with sessionerror_async_engine.connect() as connection:`",

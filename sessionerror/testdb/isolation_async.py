@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import URL
 
-from sessionerror.engines.kinds import is_async_object
+from sessionerror.engines.kinds import async_kind
 from sessionerror.models.binding_async import bind_async_session
 from sessionerror.testdb.committed_guard import CommittedGuard
 from sessionerror.urls import async_drivername
@@ -244,7 +244,7 @@ async def async_rolled_back_session(connection: AsyncConnection) -> AsyncIterato
     """
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    if not is_async_object(connection) or type(connection).__name__ != "AsyncConnection":
+    if async_kind(connection) != "AsyncConnection":
         raise TypeError(
             f"async_rolled_back_session() needs an AsyncConnection, got "
             f"{type(connection).__name__}; for a sync Connection use rolled_back_session()"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sessionerror.engines.kinds import is_async_object
+from sessionerror.engines.kinds import async_kind
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import (
@@ -35,10 +35,11 @@ def request_sessionmaker(bind: AsyncConnection | AsyncEngine) -> async_sessionma
     """
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    kind = type(bind).__name__
-    if not is_async_object(bind) or kind not in ("AsyncConnection", "AsyncEngine"):
+    kind = async_kind(bind)
+    if kind not in ("AsyncConnection", "AsyncEngine"):
         raise TypeError(
-            f"request_sessionmaker() needs an AsyncConnection or AsyncEngine, got {kind}; "
+            f"request_sessionmaker() needs an AsyncConnection or AsyncEngine, got "
+            f"{type(bind).__name__}; "
             "pass sessionerror_async_db.bind (or use the sessionerror_async_sessionmaker fixture)"
         )
     options: dict[str, Any] = {"expire_on_commit": False}
