@@ -8,11 +8,11 @@ only differ in how they execute them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import Delete, Select, delete, exists, select
+from sqlalchemy import Delete, Select, delete, exists, inspect, select
 
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity, OperationStage
 from sessionerror.models.types import utcnow
@@ -82,15 +82,21 @@ class ErrorFields(_RequiredErrorFields, total=False):
     error_code: str | None
     related_file_id: uuid.UUID | None
     related_ticket_id: uuid.UUID | None
+    #: Values of the model's own columns beyond the specification's (a team's NOT NULL
+    #: ``tenant``, say), by attribute name.
+    columns: Mapping[str, Any] | None
 
 
 def build_error(model: Any, caller: str = "build_error()", **fields: Unpack[ErrorFields]) -> Any:
     """Construct (validate and redact) one error of ``model``; nothing touches the database.
 
-    ``recovery_actions`` may be a plain list of steps. Raises ErrorDataValidationError, and
-    TypeError (naming ``caller``) for a missing or unknown keyword argument.
+    ``recovery_actions`` may be a plain list of steps; ``columns`` sets the model's own extra
+    columns. Raises ErrorDataValidationError, and TypeError (naming ``caller``) for a missing
+    or unknown keyword argument or a ``columns`` name that is not one of the model's own.
     """
     _check_keywords(caller, fields.keys())
+    extra = dict(fields.get("columns") or {})
+    _check_extra_columns(model, caller, extra)
     recovery_actions = fields["recovery_actions"]
     actions = (
         {"actions": list(recovery_actions)}
@@ -109,7 +115,46 @@ def build_error(model: Any, caller: str = "build_error()", **fields: Unpack[Erro
         error_code=fields.get("error_code"),
         related_file_id=fields.get("related_file_id"),
         related_ticket_id=fields.get("related_ticket_id"),
+        **extra,
     )
+
+
+#: The attributes ``build_error`` sets itself: never overridden through ``columns``.
+_SPEC_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "session_id",
+        "error_category",
+        "severity",
+        "operation_stage",
+        "user_message",
+        "recovery_actions",
+        "technical_details",
+        "error_code",
+        "related_file_id",
+        "related_ticket_id",
+        "created_at",
+    }
+)
+
+
+def _check_extra_columns(model: Any, caller: str, extra: Mapping[str, Any]) -> None:
+    """Refuse a ``columns`` name that is a specification field or not a column of ``model``."""
+    if not extra:
+        return
+    own = {attr.key for attr in inspect(model).column_attrs} - _SPEC_ATTRIBUTES
+    for name in extra:
+        if name in _SPEC_ATTRIBUTES:
+            raise TypeError(
+                f"{caller}: columns={{{name!r}: ...}} is a field of the specification; "
+                "pass it as its own keyword argument"
+            )
+        if name not in own:
+            listed = ", ".join(sorted(own)) or "none"
+            raise TypeError(
+                f"{caller}: columns={{{name!r}: ...}} is not a column of {model.__name__} "
+                f"(its own columns: {listed})"
+            )
 
 
 def _check_keywords(caller: str, given: Iterable[str]) -> None:

@@ -198,3 +198,58 @@ def test_seeding_makes_the_teams_content_reproducible(
         return [(e.error_category, e.operation_stage, e.user_message) for e in errors]
 
     assert content() == content()
+
+
+def _record_fields(session_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "category": "user_fixable",
+        "severity": "blocking",
+        "stage": "upload",
+        "user_message": "The file could not be read.",
+        "recovery_actions": ["Upload it again"],
+    }
+
+
+def test_the_repository_records_the_teams_own_columns(
+    team: ModelFactories, team_db: Session
+) -> None:
+    from sessionerror import SessionErrorRepository
+
+    parent = team.session()
+    repo = SessionErrorRepository(team_db, model=TeamError)
+    error = repo.record(**_record_fields(parent.id), columns={"tenant": "acme"})
+    assert stored(team_db, error)["tenant"] == "acme"
+    assert repo.has_blocking_errors(parent.id)
+
+
+def test_columns_refuses_a_name_that_is_not_the_models_own(
+    team: ModelFactories, team_db: Session
+) -> None:
+    from sessionerror import SessionErrorRepository
+
+    parent = team.session()
+    repo = SessionErrorRepository(team_db, model=TeamError)
+    with pytest.raises(TypeError) as unknown:
+        repo.record(**_record_fields(parent.id), columns={"tennant": "acme"})
+    assert str(unknown.value) == (
+        "SessionErrorRepository.record(): columns={'tennant': ...} is not a column of TeamError "
+        "(its own columns: tenant)"
+    )
+    with pytest.raises(TypeError, match=r"columns=\{'severity': \.\.\.\} is a field of the spec"):
+        repo.record(**_record_fields(parent.id), columns={"severity": "info"})
+    assert team_db.scalars(select(TeamError)).all() == []  # nothing was written
+
+
+@pytest.mark.asyncio
+async def test_the_async_repository_records_the_teams_own_columns(
+    team: ModelFactories, team_async_db: AsyncSession
+) -> None:
+    from sessionerror import AsyncSessionErrorRepository
+
+    parent = await team.session.create_async()
+    repo = AsyncSessionErrorRepository(team_async_db, model=TeamError)
+    error = await repo.record(**_record_fields(parent.id), columns={"tenant": "globex"})
+    table = TeamError.__table__
+    row = (await team_async_db.execute(select(table.c.tenant).where(table.c.id == error.id))).one()
+    assert row.tenant == "globex"
