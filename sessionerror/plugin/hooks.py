@@ -36,7 +36,14 @@ from typing import Any
 
 import pytest
 
-from sessionerror.plugin import lazy, model_setting, schema_build, server_resolution, usage_checks
+from sessionerror.plugin import (
+    lazy,
+    model_setting,
+    schema_build,
+    server_resolution,
+    usage_checks,
+    xdist_run,
+)
 from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
 from sessionerror.plugin.markers import backend_params, marker_options, marker_options_key
 from sessionerror.plugin.state import (
@@ -146,8 +153,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if state.config.require_postgres:
         config.pluginmanager.register(_RequirePostgresHooks(), "sessionerror-require-postgres")
     # Issue 19: one process resolves nothing until a test needs a database (plugin.lazy). An
-    # xdist controller collects no test, so it cannot know: it resolves now for its workers.
-    state.lazy = workerinput is None and (not starts_xdist_workers(config) or lists_only(config))
+    # xdist controller collects no test, so it cannot know: it leaves the work to its workers
+    # (plugin.xdist_run), or resolves now when it must own a local server or container.
+    controller = starts_xdist_workers(config)
+    shared = None if workerinput is None else workerinput.get(xdist_run.WORKERINPUT_KEY)
+    if controller and xdist_run.controller_is_lazy(settings):
+        state.shared_run = xdist_run.SharedRun.new()
+        state.cleanups.append(lambda: _finish_shared_run(state))
+    elif shared:
+        state.shared_run = xdist_run.SharedRun.from_dict(shared)
+    state.lazy = state.shared_run is not None or (
+        workerinput is None and (not controller or lists_only(config))
+    )
     state.resolved = not state.lazy
     hands_postgres = not state.lazy and state.config.wants_postgres
     if hands_postgres and workerinput is not None:
@@ -155,8 +172,14 @@ def pytest_configure(config: pytest.Config) -> None:
     elif hands_postgres:
         server_resolution.resolve_postgres(state)
     if config.pluginmanager.hasplugin("xdist") and workerinput is None:
-        controller = _XdistControllerHooks(config, state, hands_postgres=hands_postgres)
-        config.pluginmanager.register(controller, "sessionerror-xdist")
+        hooks = _XdistControllerHooks(config, state, hands_postgres=hands_postgres)
+        config.pluginmanager.register(hooks, "sessionerror-xdist")
+
+
+def _finish_shared_run(state: PluginState) -> None:
+    """The lazy controller's end: its workers' per-run templates and run directory go."""
+    if state.shared_run is not None:
+        state.warnings.extend(state.shared_run.finish(state.config))
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist starts the workers (its hook is trylast)
@@ -196,6 +219,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if state is not None and workeroutput is not None:
         workeroutput[server_resolution.WORKEROUTPUT_KEY] = list(state.warnings)
+        if state.shared_run is not None and state.resolved and state.resolve_error is None:
+            lines = server_resolution.postgres_lines(state)
+            workeroutput[xdist_run.WORKERINPUT_KEY] = lines + schema_build.template_lines(
+                session.config
+            )
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -282,6 +310,8 @@ class _XdistControllerHooks:
         self.state = state
         #: The controller resolved PostgreSQL for its workers (and collects their warnings).
         self.hands_postgres = hands_postgres
+        #: A lazy controller's workers' header lines (where PostgreSQL is, the templates).
+        self.header_lines: list[str] = []
 
     def pytest_configure_node(self, node: Any) -> None:
         """Put the template locations and the server into the worker's ``workerinput``."""
@@ -291,9 +321,21 @@ class _XdistControllerHooks:
         if self.hands_postgres:
             postgres = server_resolution.postgres_workerinput(self.state)
             node.workerinput[server_resolution.WORKERINPUT_KEY] = postgres
+        if self.state.shared_run is not None:  # the workers resolve and build (issue 19)
+            node.workerinput[xdist_run.WORKERINPUT_KEY] = self.state.shared_run.to_dict()
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Collect the lines a worker left for the terminal summary."""
-        if self.hands_postgres:
+        if self.hands_postgres or self.state.shared_run is not None:
             output = getattr(node, "workeroutput", None) or {}
             self.state.warnings.extend(output.get(server_resolution.WORKEROUTPUT_KEY, []))
+            self.header_lines.extend(output.get(xdist_run.WORKERINPUT_KEY, []))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """The header lines of the workers' resolution and build (lazy controller only)."""
+        if not getattr(terminalreporter, "showheader", True):
+            return
+        if getattr(terminalreporter, "no_header", False):
+            return
+        for line in dict.fromkeys(self.header_lines):
+            terminalreporter.write_line(line)

@@ -8,9 +8,11 @@ run). A database reached another way (``request.getfixturevalue``, an engine fix
 that test, and every later one, in one line. ``--collect-only``, ``--fixtures`` and runs that use
 no database fixture do nothing at all.
 
-An xdist controller still resolves while configuring: it collects no test, so it cannot know
-whether one needs a database, and the server and templates it hands over must outlive every
-worker (:func:`~sessionerror.plugin.state.starts_xdist_workers`). The pytest hooks that call
+Under xdist the controller collects no test, so it cannot know whether one needs a database:
+with PostgreSQL given by URL (or not selected) it leaves everything to the workers, which
+resolve on their first database test and build the templates once between them
+(:mod:`sessionerror.plugin.xdist_run`); a local server or container it must own is still
+started (and the templates built) while it configures. The pytest hooks that call
 :func:`resolve_after_collection` and :func:`announce_in_summary` are in
 :mod:`sessionerror.plugin.hooks`.
 """
@@ -89,6 +91,8 @@ def resolve_after_collection(session: pytest.Session) -> None:
     state = config.stash.get(state_key, None)
     if state is None or not state.lazy or state.resolved or lists_only(config):
         return
+    if getattr(config, "workerinput", None) is not None:
+        return  # an xdist worker resolves on its first database test (plugin.xdist_run)
     if not needs_database(session.items) and not state.config.drop_kept:
         return
     ensure_resources(config)

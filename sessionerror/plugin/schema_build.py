@@ -72,12 +72,20 @@ def build_templates(config: pytest.Config) -> None:
     config.add_cleanup(builder.close)
     if state.config.drop_kept:
         _drop_kept(config, state)
+    # One process (no xdist workers to copy for) works in a per-run template itself.
+    adopt = getattr(config, "workerinput", None) is None and state.lazy
+
+    def build() -> Any:
+        return builder.build(state.config.backends, adopt=adopt, worker=state.worker)
+
     try:
-        # One process (no xdist workers to copy for) works in a per-run template itself.
-        adopt = getattr(config, "workerinput", None) is None and state.lazy
-        config.stash[templates_key] = builder.build(
-            state.config.backends, adopt=adopt, worker=state.worker
-        )
+        if state.shared_run is None:
+            config.stash[templates_key] = build()
+        else:  # an xdist worker of a lazy controller: the first one builds (issue 19)
+            templates, built_here = state.shared_run.build_once(builder, build)
+            config.stash[templates_key] = templates
+            if not built_here:
+                return  # its builder holds nothing; the lines are the builder's worker's
     except MigrationError as exc:
         builder.close()
         raise pytest.UsageError(f"sessionerror: {exc}") from None

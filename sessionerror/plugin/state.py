@@ -13,6 +13,7 @@ from sessionerror.testdb.backend import Availability
 
 if TYPE_CHECKING:
     from sessionerror.plugin.config import Backend
+    from sessionerror.plugin.xdist_run import SharedRun
     from sessionerror.testdb.provisioning import DatabaseProvisioner, ProvidedDatabase
 
 __all__ = [
@@ -39,12 +40,15 @@ class PluginState:
     #: Lines for the terminal summary (masked): things the kit left alone and why.
     warnings: list[str] = field(default_factory=list)
     #: Issue 19: PostgreSQL and the templates wait for the first test needing a database
-    #: (:mod:`sessionerror.plugin.lazy`). False on the xdist controller, which resolves eagerly.
+    #: (:mod:`sessionerror.plugin.lazy`). False on an xdist controller that resolves eagerly
+    #: (:mod:`sessionerror.plugin.xdist_run`) and on its workers.
     lazy: bool = False
     #: The server and the templates were resolved (lazily or eagerly).
     resolved: bool = False
     #: The one-line error of a lazy resolution that failed, repeated to every later test.
     resolve_error: str | None = None
+    #: The run of a lazy xdist controller: made by the controller, handed to its workers.
+    shared_run: SharedRun | None = None
 
     @property
     def availability(self) -> dict[str, Availability]:

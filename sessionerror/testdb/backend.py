@@ -118,6 +118,12 @@ class DatabaseBackend(ABC):
     ) -> BuiltTemplate:
         """Build the run's template (``token`` names it), or find the kept one with ``keep``."""
 
+    def share(self, owner_pid: int, run_dir: Path) -> None:
+        """Build per-run templates for a run process ``owner_pid`` owns (an xdist controller
+        whose first worker builds, issue 19): named for it, in its ``run_dir``, and left by
+        :meth:`close` for the owner to remove."""
+        return None  # a kind that builds nothing per run has nothing to share
+
     def close(self) -> None:
         """Remove what this object built for the run (its per-run templates); idempotent."""
         return None  # a kind that builds nothing per run has nothing to remove

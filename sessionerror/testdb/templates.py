@@ -66,6 +66,7 @@ class TemplateBuilder:
         self.reused: set[str] = set()
         #: The only process's kept databases, per backend, when it got them directly.
         self.adopted: dict[str, ProvidedDatabase] = {}
+        self._share: tuple[int, Path] | None = None
 
     @property
     def setup(self) -> Callable[[Connection], Any] | None:
@@ -80,7 +81,10 @@ class TemplateBuilder:
     def backend(self, name: str) -> DatabaseBackend:
         """The backend object of kind ``name`` (made on first use)."""
         if name not in self._backends:
-            self._backends[name] = create_backend(name, self.schema, self.availability.get(name))
+            backend = create_backend(name, self.schema, self.availability.get(name))
+            if self._share is not None:
+                backend.share(*self._share)
+            self._backends[name] = backend
         return self._backends[name]
 
     def fingerprint(self, backend: Backend) -> str:
@@ -122,6 +126,14 @@ class TemplateBuilder:
         per_run = adopt and not self.settings.reuse_schema  # kept templates stay clean
         adoptable = frozenset(self.built) if per_run else frozenset()
         return BuiltTemplates(dict(self.built), adoptable=adoptable, databases=dict(self.adopted))
+
+    def share(self, owner_pid: int, token: str, run_dir: Path) -> None:
+        """Build for a run another process owns (an xdist controller, issue 19): its ``token``
+        names the templates, they go in its ``run_dir``, and :meth:`close` leaves them to it."""
+        self.token = token
+        self._share = (owner_pid, run_dir)
+        for backend in self._backends.values():
+            backend.share(owner_pid, run_dir)
 
     def close(self) -> None:
         """Remove this run's templates (kept ones stay); idempotent."""

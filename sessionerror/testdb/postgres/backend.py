@@ -54,6 +54,8 @@ class PostgresBackend(DatabaseBackend):
         super().__init__(schema, availability, warnings=warnings)
         self._janitors: list[DatabaseJanitor] = []
         self._holders: list[tuple[Engine, Connection]] = []
+        #: The pid owning this run's per-run templates when another process drops them.
+        self._owner_pid: int | None = None
 
     @property
     def problem(self) -> str | None:
@@ -224,8 +226,11 @@ class PostgresBackend(DatabaseBackend):
         """The template database: built for this run, or kept (found or built) with ``keep``."""
         janitor = self._janitor(f"tpl{token}")
         if not keep:
+            if self._owner_pid is not None:  # named for the owner, who drops it (issue 19)
+                janitor.pid = self._owner_pid
             self._build_database(janitor)
-            self._janitors.append(janitor)
+            if self._owner_pid is None:
+                self._janitors.append(janitor)
             assert janitor.name is not None
             return BuiltTemplate(janitor.name)
         # One connection serves the build lock and then holds the template for the run.
@@ -282,6 +287,10 @@ class PostgresBackend(DatabaseBackend):
         except BaseException:
             engine.dispose()
             raise
+
+    def share(self, owner_pid: int, run_dir: Path) -> None:
+        """The per-run template is named and marked for ``owner_pid``, which drops it."""
+        self._owner_pid = owner_pid
 
     def close(self) -> None:
         """Release the held kept templates and drop this run's templates; idempotent."""

@@ -38,6 +38,8 @@ class SqliteBackend(DatabaseBackend):
 
     #: This run's directory holding the per-run template, once made.
     _run_dir: Path | None = None
+    #: The run directory is another process's (:meth:`share`): never removed here.
+    _shared = False
 
     @property
     def in_memory(self) -> bool:
@@ -143,9 +145,16 @@ class SqliteBackend(DatabaseBackend):
             building.unlink(missing_ok=True)
             raise
 
+    def share(self, owner_pid: int, run_dir: Path) -> None:
+        """The per-run template goes into the owner's ``run_dir``, which the owner removes."""
+        self._run_dir = run_dir
+        self._shared = True
+
     def close(self) -> None:
-        """Remove the run directory (the per-run template); idempotent."""
-        if self._run_dir is not None:
+        """Remove the run directory (the per-run template) unless shared; idempotent."""
+        if self._shared:
+            self._run_dir = None
+        elif self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
             self._run_dir = None
 

@@ -1,4 +1,4 @@
-"""A non-blocking file lock: one run at a time holds a kept SQLite file."""
+"""A file lock: one run at a time holds a kept SQLite file; one xdist worker builds a template."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ __all__ = ["FileLock"]
 
 
 class FileLock:
-    """An exclusive, non-blocking lock on a file (``flock``; ``msvcrt.locking`` on Windows).
+    """An exclusive lock on a file (``flock``; ``msvcrt.locking`` on Windows).
 
     Held until :meth:`release` or the process ends, so a killed run never leaves it locked.
     """
@@ -36,6 +36,24 @@ class FileLock:
         except OSError:
             handle.close()
             return None
+        return cls(path, handle)
+
+    @classmethod
+    def acquire(cls, path: Path) -> FileLock:
+        """Lock ``path`` (created if missing), waiting for the process that holds it."""
+        handle = path.open("a+b")
+        try:
+            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
+                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        except BaseException:
+            handle.close()
+            raise
         return cls(path, handle)
 
     def release(self) -> None:

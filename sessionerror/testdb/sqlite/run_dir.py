@@ -9,7 +9,13 @@ import socket
 import tempfile
 from pathlib import Path
 
-__all__ = ["RUN_DIR_PREFIX", "make_run_dir", "remove_stale_run_dirs"]
+__all__ = [
+    "RUN_DIR_PREFIX",
+    "make_run_dir",
+    "open_shared_run_dir",
+    "remove_stale_run_dirs",
+    "shared_run_dir",
+]
 
 #: Per-run directories holding the SQLite template: ``<prefix><pid>-<hex>``.
 RUN_DIR_PREFIX = "sessionerror-run-"
@@ -51,4 +57,25 @@ def make_run_dir(token: str) -> Path:
     remove_stale_run_dirs()
     path = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-{token}"))
     (path / _RUN_MARKER_FILE).write_text(socket.gethostname())
+    return path
+
+
+def shared_run_dir(owner_pid: int, token: str) -> Path:
+    """The run directory of the run ``owner_pid`` (an xdist controller) named ``token``.
+
+    Its workers share it (issue 19): the first one that needs a template makes it with
+    :func:`open_shared_run_dir`, the owner removes it at the end of the run.
+    """
+    return Path(tempfile.gettempdir()) / f"{RUN_DIR_PREFIX}{owner_pid}-{token}"
+
+
+def open_shared_run_dir(owner_pid: int, token: str) -> Path:
+    """:func:`shared_run_dir`, made (marked as the kit's) if missing, killed runs' ones removed."""
+    path = shared_run_dir(owner_pid, token)
+    if not path.is_dir():
+        remove_stale_run_dirs()
+        path.mkdir(mode=0o700, exist_ok=True)
+    marker = path / _RUN_MARKER_FILE
+    if not marker.is_file():
+        marker.write_text(socket.gethostname())
     return path

@@ -143,3 +143,71 @@ def test_database_tests_resolve_and_build_once_on_first_use(
     output = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in output
     assert "s3cr3t" not in output
+
+
+XDIST_PLAIN_TEST = """
+import os
+
+def test_one():
+    # An xdist worker: its controller is its parent.
+    with open("pids.txt", "a") as pids:
+        pids.write(f"{os.getpid()} {os.getppid()}\\n")
+
+def test_two():
+    test_one()
+"""
+
+
+def _kit_databases(url: str, pids: set[str], project: Path) -> list[str]:
+    """The databases on the server named for ``pids`` or kept for ``project``."""
+    from sqlalchemy import create_engine, text
+
+    from sessionerror.testdb.postgres.kept import KEEP_PREFIX, kept_owner_tag
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            user = connection.execute(text("select current_user")).scalar_one()
+            names = connection.execute(
+                text("select datname from pg_database where datname like 'sessionerror%'")
+            ).scalars()
+            kept = f"{KEEP_PREFIX}{kept_owner_tag(user, str(project))}_"
+            return [name for name in names if name.startswith(kept) or name.split("_")[1] in pids]
+    finally:
+        engine.dispose()
+
+
+def _run_dirs(pids: set[str]) -> list[Path]:
+    tmp = Path(tempfile.gettempdir())
+    return [path for pid in pids for path in tmp.glob(f"sessionerror-run-{pid}-*")]
+
+
+def test_xdist_plain_run_creates_nothing_and_database_tests_build_once(
+    pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, shared_dir: Path
+) -> None:
+    # run_pytest: a clean environment; the runs below need xdist, so a subprocess each.
+    server_url = server_url.reveal() if hasattr(server_url, "reveal") else str(server_url)
+    called, built = _marking_project(pytester, shared_dir)
+    pytester.makepyfile(test_plain=XDIST_PLAIN_TEST)
+    xdist = ("-p", "no:randomly", "-n", "2", "--sessionerror-postgres-url", server_url)
+    # Schema reuse (the default) and --sessionerror-backend all: still nothing at all.
+    result = pytester.runpytest_subprocess(*xdist, "--sessionerror-backend", "all")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["sessionerror: postgresql resolved on first use"])
+    pids = set((pytester.path / "pids.txt").read_text().split())
+    assert len(pids) == 3, pids  # two workers, one controller
+    assert _kit_databases(server_url, pids, pytester.path) == []
+    assert _run_dirs(pids) == []
+    assert not built.exists(), built.read_text()
+    assert not called.exists(), called.read_text()
+    # Database tests: the first worker that needs them builds the templates, once per backend;
+    # the controller drops the per-run template and the run directory at the end.
+    (pytester.path / "pids.txt").unlink()
+    pytester.makepyfile(test_plain=XDIST_PLAIN_TEST, test_db=DATABASE_TESTS)
+    result = pytester.runpytest_subprocess(*xdist, "--sessionerror-no-reuse-schema")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*postgresql schema template sessionerror_*(built once*"])
+    assert sorted(built.read_text().split()) == ["postgresql", "sqlite"]
+    pids = set((pytester.path / "pids.txt").read_text().split())
+    assert _kit_databases(server_url, pids, pytester.path) == []
+    assert _run_dirs(pids) == []
