@@ -160,10 +160,9 @@ if __name__ == "__main__":
     import uuid
 
     from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from sessionerror.urls import explicit_driver
+    from sessionerror.urls import DatabaseURL
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -176,14 +175,16 @@ if __name__ == "__main__":
         "--pooler-url", default="", help="a pooler (PgBouncer) in front of --pg-url's server"
     )
     args = parser.parse_args()
-    admin_url = make_url(explicit_driver(args.pg_url))
+    admin_url = DatabaseURL(args.pg_url).to_sync().parse()
     name = f"sessionerror_bench_conn_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f"CREATE DATABASE {name}")
     try:
         url = admin_url.set(database=name).render_as_string(hide_password=False)
-        pooler = args.pooler_url and make_url(explicit_driver(args.pooler_url)).set(database=name)
+        pooler = args.pooler_url and DatabaseURL(args.pooler_url).to_sync().parse().set(
+            database=name
+        )
         pooler_url = pooler.render_as_string(hide_password=False) if pooler else None
         print("\n".join(connection_lines(connection_cycles(url, pooler_url))))
     finally:

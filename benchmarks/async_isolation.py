@@ -445,11 +445,10 @@ def isolation_cycles(
     """Median per-cycle ms of rolled_back_session vs async_rolled_back_session per backend, and
     of a new asyncpg connection per test option by option (:mod:`async_connections`)."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
-    from sessionerror.urls import explicit_driver
+    from sessionerror.urls import DatabaseURL
 
-    admin_url = make_url(explicit_driver(pg_url))
+    admin_url = DatabaseURL(pg_url).to_sync().parse()
     name = f"sessionerror_bench_async_{os.getpid()}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -467,7 +466,7 @@ def isolation_cycles(
                 raise RuntimeError(process.stderr.strip().splitlines()[-1])
             outputs[backend] = [float(x) for x in process.stdout.split()]
         database_url = admin_url.set(database=name).render_as_string(hide_password=False)
-        pooler = pooler_url and make_url(explicit_driver(pooler_url)).set(database=name)
+        pooler = pooler_url and DatabaseURL(pooler_url).to_sync().parse().set(database=name)
         connections = connection_cycles(
             database_url, pooler.render_as_string(hide_password=False) if pooler else None
         )

@@ -36,7 +36,7 @@ from sessionerror.testdb.postgres.server import PostgresServer
 from sessionerror.testdb.provisioning import DatabaseProvisioner
 from sessionerror.testdb.settings import SchemaSettings
 from sessionerror.testdb.templates import BuiltTemplates, TemplateBuilder
-from sessionerror.urls import normalise_postgres_url
+from sessionerror.urls import DatabaseURL
 
 HERE = Path(__file__).resolve().parent
 
@@ -140,7 +140,9 @@ def _run_workers(
 
 
 def _server(url: str) -> PostgresServer:
-    return PostgresServer(url=normalise_postgres_url(url), source="url", description="benchmark")
+    return PostgresServer(
+        url=DatabaseURL(url).require_postgres(), source="url", description="benchmark"
+    )
 
 
 def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list[dict[str, Any]]:
@@ -157,7 +159,7 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
         keeper.build((backend,))  # type: ignore[arg-type]
         try:
             for count in counts:
-                before_wall, before = _run_workers(backend, count, ini, server.url, None)
+                before_wall, before = _run_workers(backend, count, ini, server.url.reveal(), None)
 
                 started = time.perf_counter()
                 builder = TemplateBuilder(
@@ -165,7 +167,9 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
                 )
                 templates = builder.build((backend,))  # type: ignore[arg-type]
                 build = time.perf_counter() - started
-                copy_wall, copies = _run_workers(backend, count, ini, server.url, templates)
+                copy_wall, copies = _run_workers(
+                    backend, count, ini, server.url.reveal(), templates
+                )
                 builder.close()
 
                 started = time.perf_counter()
@@ -177,7 +181,9 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
                 kept = finder.build((backend,))  # type: ignore[arg-type]
                 lookup = time.perf_counter() - started
                 assert finder.reused == {backend}, "the kept template was not reused"
-                reuse_wall, reuse_copies = _run_workers(backend, count, ini, server.url, kept)
+                reuse_wall, reuse_copies = _run_workers(
+                    backend, count, ini, server.url.reveal(), kept
+                )
 
                 rows.append(
                     {
@@ -199,7 +205,7 @@ def measure(backend: str, ini: Path, server_url: str, counts: list[int]) -> list
                 print(_format_row(rows[-1]), flush=True)
         finally:
             if backend == "postgresql" and "postgresql" in keeper.built:
-                _drop(server.url, keeper.built["postgresql"])
+                _drop(server.url.reveal(), keeper.built["postgresql"])
     return rows
 
 
@@ -299,7 +305,7 @@ def main() -> None:
         from sessionerror.testdb.postgres.provider import PostgresProvider
 
         provider = PostgresProvider(allow_container=False)
-        server_url = provider.start().url
+        server_url = provider.start().url.reveal()
         print(f"PostgreSQL: {provider.server.description if provider.server else ''}")
     try:
         _main(options, server_url)

@@ -25,7 +25,7 @@ def server_url(pytestconfig: pytest.Config) -> str:
     ensure_for_test(pytestconfig)  # the plugin resolves PostgreSQL on first use (issue 19)
     state = get_state(pytestconfig)
     if state.postgres.server is not None:
-        return state.postgres.server.url
+        return state.postgres.server.url.reveal()
     problem = state.postgres.problem or (
         "the postgresql backend is not selected (--sessionerror-backend all or postgresql)"
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sessionerror.testdb.settings import BACKENDS, Backend, SchemaSettings, load_object
+from sessionerror.urls import DatabaseURL
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -180,8 +181,8 @@ class SessionErrorConfig:
     """All plugin settings, resolved once per run."""
 
     backends: tuple[Backend, ...] = ("sqlite",)
-    #: May hold a password: left out of ``repr()`` (tracebacks with ``-l`` print locals).
-    postgres_url: str | None = field(default=None, repr=False)
+    #: The server URL, read here once; prints masked (and is left out of ``repr()``).
+    postgres_url: DatabaseURL | None = field(default=None, repr=False)
     require_postgres: bool = False
     pg_bin_dir: str | None = None
     allow_local_postgres: bool = True
@@ -265,7 +266,7 @@ class SessionErrorConfig:
             )
         return cls(
             backends=backends,
-            postgres_url=_text(values.get("postgres_url")),
+            postgres_url=_database_url(values.get("postgres_url")),
             require_postgres=flag("require_postgres"),
             pg_bin_dir=_text(values.get("pg_bin_dir")),
             allow_local_postgres=not flag("no_local_postgres"),
@@ -351,6 +352,12 @@ def _text(value: str | bool | None) -> str | None:
         return None
     stripped = value.strip()
     return stripped or None
+
+
+def _database_url(value: str | bool | None) -> DatabaseURL | None:
+    """The URL setting read into its one value (None if unset or blank)."""
+    text = _text(value)
+    return DatabaseURL(text) if text is not None else None
 
 
 def options_markdown() -> str:

@@ -232,9 +232,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(state_key, None)
     if state is None or not state.warnings:
         return
-    urls = [state.config.postgres_url or ""]
-    if state.postgres.server is not None:
-        urls.append(state.postgres.server.url)
+    server = state.postgres.server
+    urls = [state.config.postgres_url, server.url if server is not None else None]
     terminalreporter.section("sessionerror", sep="-", yellow=True)
     for line in dict.fromkeys(state.warnings):
         terminalreporter.line(

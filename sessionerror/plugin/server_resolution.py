@@ -7,6 +7,7 @@ URL passwords masked.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from sessionerror.plugin.config import SessionErrorConfig
 from sessionerror.plugin.state import PluginState
 from sessionerror.testdb.backend import Availability
+from sessionerror.urls import DatabaseURL
 
 __all__ = [
     "WORKERINPUT_KEY",
@@ -53,7 +55,7 @@ def resolve_postgres(state: PluginState) -> None:
         server = provider.start()
     except BackendUnavailableError as exc:
         provider.stop()
-        problem = masked(str(exc), [settings.postgres_url or ""])
+        problem = masked(str(exc), [settings.postgres_url])
         explicit = _explicit_setting_failure(settings, provider.attempts, problem)
         if explicit is not None:
             raise pytest.UsageError(f"sessionerror: {explicit}") from None
@@ -115,7 +117,9 @@ def adopt_controller_postgres(state: PluginState, workerinput: dict[str, Any]) -
     handed = workerinput.get(WORKERINPUT_KEY) or {}
     if handed.get("url"):
         server = PostgresServer(
-            url=handed["url"], source=handed["source"], description=handed["description"]
+            url=DatabaseURL(handed["url"]),
+            source=handed["source"],
+            description=handed["description"],
         )
         state.postgres = Availability(server)
     else:
@@ -129,7 +133,11 @@ def postgres_workerinput(state: PluginState) -> dict[str, Any]:
     server = state.postgres.server
     if server is None:
         return {"problem": state.postgres.problem}
-    return {"url": server.url, "source": server.source, "description": server.description}
+    return {
+        "url": server.url.reveal(),  # execnet sends plain data; the worker reads it back
+        "source": server.source,
+        "description": server.description,
+    }
 
 
 def postgres_lines(state: PluginState) -> list[str]:
@@ -143,17 +151,15 @@ def postgres_lines(state: PluginState) -> list[str]:
             lines.append(f"sessionerror: postgresql from {server.description}")
         else:
             lines.append(f"sessionerror: postgresql tests will skip: {state.postgres.problem}")
-    secrets = [state.config.postgres_url or ""]
-    if server is not None:
-        secrets.append(server.url)
+    secrets = [state.config.postgres_url, server.url if server is not None else None]
     return [masked(mask_url_password(line), secrets) for line in lines]
 
 
-def masked(text: str, urls: list[str]) -> str:
-    """``text`` with the passwords of ``urls`` (the ones given) hidden."""
-    from sessionerror.redaction import hide_url_secrets
+def masked(text: str, urls: Iterable[DatabaseURL | str | None]) -> str:
+    """``text`` with the passwords of ``urls`` (the URL values, or raw settings) hidden."""
+    from sessionerror.redaction import URLSecrets
 
-    return hide_url_secrets(text, [url for url in urls if url])
+    return URLSecrets(*(url for url in urls if url)).scrub(text)
 
 
 def full_server_line(state: PluginState, exc: BaseException) -> str | None:
@@ -171,13 +177,13 @@ def full_server_line(state: PluginState, exc: BaseException) -> str | None:
     message = str(exc)
     if isinstance(exc, TooManyConnectionsError) or LINE_MARK in message:  # already the line
         line = message[message.find("PostgreSQL at ") :] if LINE_MARK in message else message
-        return f"sessionerror: {masked(line, [server.url] if server else [])}"
+        return f"sessionerror: {masked(line, [server.url if server else None])}"
     words = find_too_many_connections(exc)
     if words is None or server is None:
         return None
-    from sessionerror.redaction import mask_url, redact_text
+    from sessionerror.redaction import redact_text
 
     line = too_many_connections_line(
-        mask_url(server.url), redact_text(words), key=limits_key(server.url)
+        str(server.url), redact_text(words), key=limits_key(server.url.reveal())
     )
     return f"sessionerror: {masked(line, [server.url])}"

@@ -72,12 +72,11 @@ def _raise(config: pytest.Config, problems: list[str]) -> None:
     """One UsageError, one line per distinct problem, URL passwords and tokens hidden."""
     if not problems:
         return
-    from sessionerror.redaction import hide_url_secrets, mask_url_password, redact_text
+    from sessionerror.redaction import redact_text
+    from sessionerror.urls import DatabaseURL
 
-    url = get_state(config).config.postgres_url
-    # A module's import error may quote a DSN.
-    lines = [
-        redact_text(mask_url_password(hide_url_secrets(line, [url] if url else [])))
-        for line in dict.fromkeys(problems)
-    ]
+    # The server URL masks its own password; redact_text any other URL's (a module's import
+    # error may quote a DSN).
+    url = get_state(config).config.postgres_url or DatabaseURL("")
+    lines = [redact_text(url.hide(line)) for line in dict.fromkeys(problems)]
     raise pytest.UsageError(*lines)

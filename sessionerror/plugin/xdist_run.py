@@ -31,6 +31,7 @@ from sessionerror.plugin.config import SessionErrorConfig
 
 if TYPE_CHECKING:
     from sessionerror.testdb.templates import BuiltTemplates, TemplateBuilder
+    from sessionerror.urls import DatabaseURL
 
 __all__ = ["WORKERINPUT_KEY", "SharedRun", "controller_is_lazy"]
 
@@ -119,7 +120,7 @@ class SharedRun:
         return warnings
 
 
-def _drop_database(url: str, name: str) -> list[str]:
+def _drop_database(url: DatabaseURL, name: str) -> list[str]:
     """Drop the per-run template ``name`` a worker built for this run."""
     from sessionerror.errors import BackendUnavailableError
     from sessionerror.testdb.postgres.janitor import DatabaseJanitor

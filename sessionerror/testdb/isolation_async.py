@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL
 from sessionerror.engines.kinds import async_kind
 from sessionerror.models.binding_async import bind_async_session
 from sessionerror.testdb.committed_guard import CommittedGuard
-from sessionerror.urls import async_drivername
+from sessionerror.urls import DatabaseURL
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -107,7 +107,7 @@ def create_async_test_engine(url: URL, *, throwaway: bool = False, **kwargs: Any
             "the async fixtures cannot share an in-memory SQLite database with the sync ones; "
             "set sessionerror_sqlite_path = file (the default)"
         )
-    engine = create_async_engine(url.set(drivername=async_drivername(url.drivername)), **kwargs)
+    engine = create_async_engine(DatabaseURL(url).to_async().parse(), **kwargs)
     if url.get_backend_name() == "sqlite":
         install_async_sqlite_listeners(engine, throwaway=throwaway)
     return engine

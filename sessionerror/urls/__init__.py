@@ -13,11 +13,7 @@ from sessionerror.urls.drivers import (
     DRIVER_PACKAGES,
     POSTGRES_DRIVERS,
     SYNC_TO_ASYNC_DRIVER,
-    async_drivername,
     driver_package,
-    explicit_driver,
-    normalise_postgres_url,
-    sync_url,
 )
 
 __all__ = [
@@ -26,9 +22,5 @@ __all__ = [
     "POSTGRES_DRIVERS",
     "SYNC_TO_ASYNC_DRIVER",
     "DatabaseURL",
-    "async_drivername",
     "driver_package",
-    "explicit_driver",
-    "normalise_postgres_url",
-    "sync_url",
 ]

@@ -14,16 +14,41 @@ from sessionerror.redaction import URLSecrets, mask_url
 from sessionerror.urls.drivers import (
     ASYNC_TO_SYNC_DRIVER,
     POSTGRES_DRIVERS,
-    async_drivername,
+    SYNC_TO_ASYNC_DRIVER,
     driver_package,
-    explicit_driver,
-    sync_url,
 )
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 __all__ = ["DatabaseURL"]
+
+
+def _split(text: str) -> tuple[str, str]:
+    """``(scheme, rest)`` of ``text`` stripped, the scheme lower-cased (``""`` if none)."""
+    scheme, separator, rest = text.strip().partition("://")
+    return (scheme.lower(), rest) if separator else ("", text.strip())
+
+
+def _sync_text(text: str) -> str:
+    """``text`` through a sync driver, spelled out: only the scheme changes."""
+    scheme, rest = _split(text)
+    sync = ASYNC_TO_SYNC_DRIVER.get(scheme)  # sqlite+aiosqlite -> sqlite: not in the table below
+    target = POSTGRES_DRIVERS.get(sync or scheme, sync)
+    return f"{target}://{rest}" if target is not None else text.strip()
+
+
+def _async_driver(drivername: str) -> str:
+    """The async driver for a sync driver name; ValueError naming the supported ones."""
+    if drivername in ASYNC_TO_SYNC_DRIVER:
+        return drivername
+    try:
+        return SYNC_TO_ASYNC_DRIVER[drivername]
+    except KeyError:
+        raise ValueError(
+            f"no async driver is known for {drivername!r}; supported: "
+            f"{', '.join(sorted(SYNC_TO_ASYNC_DRIVER))}"
+        ) from None
 
 
 def _text_of(url: object) -> str:
@@ -96,13 +121,38 @@ class DatabaseURL:
     def to_sync(self) -> DatabaseURL:
         """The same database through a sync driver, spelled out (``+asyncpg`` -> ``+psycopg2``,
         ``sqlite+aiosqlite`` -> ``sqlite``, bare ``postgresql`` -> ``postgresql+psycopg2``)."""
-        return DatabaseURL(explicit_driver(sync_url(self._text)))
+        return DatabaseURL(_sync_text(self._text))
 
     def to_async(self) -> DatabaseURL:
         """The same database through the async driver the kit uses (``ValueError`` if none)."""
         sync = self.to_sync()
         _scheme, _sep, rest = sync._text.partition("://")
-        return DatabaseURL(f"{async_drivername(sync.driver)}://{rest}")
+        return DatabaseURL(f"{_async_driver(sync.driver)}://{rest}")
+
+    def require_postgres(self) -> DatabaseURL:
+        """This URL with its PostgreSQL driver spelled out (psycopg2 for a bare
+        ``postgresql://``); ``ValueError`` (password masked) unless it is a well-formed
+        psycopg2 / psycopg URL. Async drivers are refused: call :meth:`to_sync` first."""
+        text = self._text.strip()
+        scheme, separator, _rest = text.partition("://")
+        if not separator:
+            raise ValueError(
+                f"not a PostgreSQL URL: {mask_url(text)!r}; "
+                "expected postgresql://user:pw@host:port/dbname"
+            )
+        if scheme.lower() not in POSTGRES_DRIVERS:
+            raise ValueError(
+                f"unsupported URL scheme {scheme!r} in {mask_url(text)!r}; use "
+                "postgresql:// (psycopg2), postgresql+psycopg2:// or postgresql+psycopg://"
+            )
+        explicit = DatabaseURL(_sync_text(text))
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            explicit.parse()
+        except (ArgumentError, ValueError):
+            raise ValueError(f"malformed PostgreSQL URL {mask_url(text)!r}") from None
+        return explicit
 
     def parse(self) -> URL:
         """SQLAlchemy's ``URL`` of this text (``ArgumentError`` / ``ValueError`` if malformed)."""
@@ -147,3 +197,7 @@ class DatabaseURL:
 
     def __hash__(self) -> int:
         return hash(self._text)
+
+    def __reduce__(self) -> tuple[type[DatabaseURL], tuple[str]]:
+        # Immutable (no __setattr__): copy and pickle (a process pool) rebuild it from its text.
+        return (DatabaseURL, (self._text,))

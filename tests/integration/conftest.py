@@ -57,7 +57,9 @@ def _drop_projects_kept_databases(request: pytest.FixtureRequest) -> Iterator[No
     url = os.environ.get("SESSIONERROR_POSTGRES_URL")
     if url is None:
         server = get_state(request.config).availability.get("postgresql")
-        url = server.server.url if server is not None and server.server is not None else None
+        url = (
+            server.server.url.reveal() if server is not None and server.server is not None else None
+        )
     if url is None:
         return
     from sessionerror.testdb.postgres.kept_cleanup import drop_kept_databases

@@ -110,3 +110,40 @@ def test_empty_and_other_types() -> None:
     assert not DatabaseURL("sqlite://").is_empty
     with pytest.raises(TypeError, match="got int"):
         DatabaseURL(5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg2://u@h/db"),
+        ("  PostgreSQL://h/db?sslmode=disable ", "postgresql+psycopg2://h/db?sslmode=disable"),
+        ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+    ],
+)
+def test_require_postgres_spells_out_the_driver(text: str, expected: str) -> None:
+    assert DatabaseURL(text).require_postgres().reveal() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("u:hunter2@h", "not a PostgreSQL URL: 'u:***@h'; expected postgresql://"),
+        ("mysql://u:hunter2@h/db", "unsupported URL scheme 'mysql' in 'mysql://u:***@h/db'; use"),
+        ("postgresql+asyncpg://h/db", "unsupported URL scheme 'postgresql+asyncpg'"),
+        ("postgresql://u:hunter2@h:port/db", "malformed PostgreSQL URL 'postgresql://u:***@h:"),
+    ],
+)
+def test_require_postgres_refuses_other_urls_masked(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match="URL") as info:
+        DatabaseURL(text).require_postgres()
+    assert str(info.value).startswith(message)
+    assert "hunter2" not in str(info.value)
+
+
+def test_copies_and_pickles_keep_the_url() -> None:
+    import copy
+    import pickle
+
+    url = DatabaseURL("postgresql://u:hunter2@h/db")
+    assert copy.deepcopy(url) == url
+    assert pickle.loads(pickle.dumps(url)).reveal() == url.reveal()

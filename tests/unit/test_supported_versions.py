@@ -71,8 +71,7 @@ def test_bare_postgresql_url_means_psycopg2_on_both_versions() -> None:
     """SQLAlchemy's own default driver differs by version; sessionerror's does not."""
     from sqlalchemy.engine import make_url
 
-    from sessionerror.testdb.postgres.provider import normalise_postgres_url
-    from sessionerror.urls import explicit_driver
+    from sessionerror.urls import DatabaseURL
 
     sqlalchemy_default = make_url("postgresql://u@h/db").get_dialect().driver
     if Version(sqlalchemy.__version__) >= Version("2.1"):
@@ -80,7 +79,7 @@ def test_bare_postgresql_url_means_psycopg2_on_both_versions() -> None:
     else:
         assert sqlalchemy_default == "psycopg2"
     for ours in (
-        explicit_driver("postgresql://u@h/db"),
-        normalise_postgres_url("postgres://u@h/db"),
+        DatabaseURL("postgresql://u@h/db").to_sync(),
+        DatabaseURL("postgres://u@h/db").require_postgres(),
     ):
-        assert make_url(ours).get_dialect().driver == "psycopg2"
+        assert ours.parse().get_dialect().driver == "psycopg2"

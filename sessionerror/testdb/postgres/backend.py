@@ -65,7 +65,7 @@ class PostgresBackend(DatabaseBackend):
         return self.availability.problem or "PostgreSQL is not available"
 
     @property
-    def url(self) -> str:
+    def url(self) -> DatabaseURL:
         """The server's URL (a maintenance database); BackendUnavailableError without one."""
         server = self.availability.server
         if server is None:
@@ -198,11 +198,9 @@ class PostgresBackend(DatabaseBackend):
     def adopt_template(self, template: str, worker: str, tmp_dir: Path) -> ProvidedDatabase:
         """The per-run template itself (dropped by :meth:`close`, with the template): a run
         with one process pays one CREATE DATABASE and one DROP, as a hand-written conftest."""
-        from sqlalchemy import create_engine, make_url
+        from sqlalchemy import create_engine
 
-        url = DatabaseURL(
-            make_url(self.url).set(database=template).render_as_string(hide_password=False)
-        )
+        url = DatabaseURL(self.url.parse().set(database=template))
         return ProvidedDatabase("postgresql", create_engine(url.reveal(), **SYNC_POOL), str(url))
 
     def from_template(self, template: str, worker: str, tmp_dir: Path) -> ProvidedDatabase:
@@ -281,7 +279,7 @@ class PostgresBackend(DatabaseBackend):
         from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
-        engine = create_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        engine = create_engine(self.url.reveal(), poolclass=NullPool, isolation_level="AUTOCOMMIT")
         try:
             return engine, engine.connect()
         except BaseException:

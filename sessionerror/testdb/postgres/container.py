@@ -28,7 +28,7 @@ from sessionerror.errors import BackendUnavailableError
 from sessionerror.redaction import redact_text
 from sessionerror.testdb.postgres.container_labels import kit_labels, remove_stale_containers
 from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server, log_tail
-from sessionerror.urls import normalise_postgres_url
+from sessionerror.urls import DatabaseURL
 
 __all__ = [
     "BUILD_COMMAND",
@@ -83,8 +83,8 @@ class RunningPostgresContainer:
     #: The testcontainers ``PostgresContainer``.
     container: Any = field(repr=False)
     image: str
-    #: ``postgresql+psycopg2://postgres:pw@127.0.0.1:port/postgres``: never print.
-    url: str = field(repr=False)
+    #: ``postgresql+psycopg2://postgres:pw@127.0.0.1:port/postgres`` (prints masked).
+    url: DatabaseURL = field(repr=False)
     port: int
     version: str
     container_id: str
@@ -353,9 +353,8 @@ def start_postgres_container(
                     f"the Docker engine failed while {image!r} started ({_one_line(exc)})",
                     _log_tail(container),
                 ) from None
-            url = normalise_postgres_url(
-                f"postgresql://{_USER}:{password}@{_LOOPBACK}:{port}/postgres"
-            )
+            given = DatabaseURL(f"postgresql://{_USER}:{password}@{_LOOPBACK}:{port}/postgres")
+            url = given.to_sync()
             try:
                 version = check_server(url, timeout=connect_timeout)
             except PostgresUnavailableError as exc:

@@ -33,7 +33,7 @@ from sessionerror.testdb.postgres.capacity import (
 from sessionerror.testdb.postgres.kept import KeptDatabaseMixin
 from sessionerror.testdb.postgres.scoped import Scoped
 from sessionerror.testdb.postgres.server import URL_HINT, check_server, server_error_line
-from sessionerror.urls import normalise_postgres_url
+from sessionerror.urls import DatabaseURL
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -94,10 +94,11 @@ class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
     """
 
     def __init__(
-        self, server_url: str, *, worker: str = "main", template: str | None = None
+        self, server_url: str | DatabaseURL, *, worker: str = "main", template: str | None = None
     ) -> None:
         try:
-            self.server_url = normalise_postgres_url(server_url)
+            #: The maintenance database's URL, driver spelled out (prints masked).
+            self.server_url = DatabaseURL(server_url).require_postgres()
         except ValueError as exc:
             raise BackendUnavailableError(f"DatabaseJanitor: {exc}") from None
         cleaned = re.sub(r"[^a-z0-9]", "", worker.lower())[:_MAX_WORKER]
@@ -119,14 +120,14 @@ class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
 
     @property
     def _masked(self) -> str:
-        return mask_url(self.server_url)
+        return str(self.server_url)
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
         """An AUTOCOMMIT connection to the maintenance database; the engine is disposed after."""
         from sqlalchemy.exc import DBAPIError
 
-        engine = self._autocommit_engine(self.server_url)
+        engine = self._autocommit_engine(self.server_url.reveal())
         try:
             try:
                 connection = engine.connect()
@@ -137,7 +138,7 @@ class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
                 raise
             with connection:
                 # Once per process: the line of a full server names max_connections.
-                remember_limits(limits_key(self.server_url), connection)
+                remember_limits(limits_key(self.server_url.reveal()), connection)
                 yield connection
         finally:
             engine.dispose()
@@ -147,7 +148,7 @@ class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
         words = find_too_many_connections(exc)
         if words is not None:
             line = too_many_connections_line(
-                self._masked, _masked_text(words), key=limits_key(self.server_url)
+                self._masked, _masked_text(words), key=limits_key(self.server_url.reveal())
             )
             raise TooManyConnectionsError(line) from None
 
@@ -187,9 +188,7 @@ class DatabaseJanitor(KeptDatabaseMixin, Scoped[str]):
         return MARKER.format(host=self.hostname, pid=self.pid)
 
     def _database_url(self, name: str) -> str:
-        from sqlalchemy.engine import make_url
-
-        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+        return self.server_url.parse().set(database=name).render_as_string(hide_password=False)
 
     def _drop_database(self, connection: Connection, name: str, *, force: bool) -> None:
         from sqlalchemy import text

@@ -16,6 +16,7 @@ from sessionerror.testdb.postgres.kept import (
     kept_lock_key,
     kept_owner_tag,
 )
+from sessionerror.urls import DatabaseURL
 
 __all__ = ["DroppedKept", "drop_kept_databases"]
 
@@ -29,17 +30,19 @@ class DroppedKept:
     left: list[str] = field(default_factory=list)
 
 
-def drop_kept_databases(server_url: str, *, project: str | None = None) -> DroppedKept:
+def drop_kept_databases(
+    server_url: str | DatabaseURL, *, project: str | None = None
+) -> DroppedKept:
     """Drop the kit's kept databases on ``server_url`` (of ``project`` only, when given)."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.pool import NullPool
 
-    from sessionerror.urls import normalise_postgres_url
-
     result = DroppedKept()
     engine = create_engine(
-        normalise_postgres_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+        DatabaseURL(server_url).require_postgres().reveal(),
+        poolclass=NullPool,
+        isolation_level="AUTOCOMMIT",
     )
     try:
         with engine.connect() as connection:

@@ -24,7 +24,6 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sessionerror.redaction import URLSecrets, mask_url
 from sessionerror.testdb.postgres.binaries import locate_pg_binaries
 from sessionerror.testdb.postgres.local_server import (
     LocalServer,
@@ -42,7 +41,7 @@ from sessionerror.testdb.postgres.server import (
     check_server,
     short_version,
 )
-from sessionerror.urls import explicit_driver, normalise_postgres_url, sync_url
+from sessionerror.urls import DatabaseURL
 
 __all__ = ["PostgresProvider"]
 
@@ -61,14 +60,16 @@ class PostgresProvider(Scoped[PostgresServer]):
     def __init__(
         self,
         *,
-        url: str | None = None,
+        url: str | DatabaseURL | None = None,
         pg_bin_dir: str | None = None,
         allow_local: bool = True,
         allow_container: bool = True,
         container_image: str = "postgres:15-alpine",
         connect_timeout: float = 5.0,
     ) -> None:
-        self.url = url.strip() if url and url.strip() else None
+        given = DatabaseURL(url) if url is not None else None
+        #: The explicit server URL, read once (None when none was given).
+        self.url = given if given is not None and not given.is_empty else None
         self.pg_bin_dir = pg_bin_dir
         self.allow_local = allow_local
         self.allow_container = allow_container
@@ -147,8 +148,7 @@ class PostgresProvider(Scoped[PostgresServer]):
         The kit creates and drops its databases through it; without it a started server would
         only make every PostgreSQL test skip.
         """
-        scheme = explicit_driver(sync_url(self.url or "postgresql://")).partition("://")[0]
-        driver = scheme.lower().partition("+")[2]
+        driver = (self.url or DatabaseURL("postgresql://")).to_sync().driver.partition("+")[2]
         if driver not in ("psycopg2", "psycopg"):
             return  # not a PostgreSQL URL: _from_url says so
         try:
@@ -163,28 +163,26 @@ class PostgresProvider(Scoped[PostgresServer]):
             f"started or used: pip install {_INSTALL[driver]}"
         )
 
-    def _from_url(self, url: str) -> PostgresServer:
-        # The driver may quote a piece of a password holding a raw "@" as the host name.
-        secrets = URLSecrets(url)
+    def _from_url(self, url: DatabaseURL) -> PostgresServer:
+        # url.hide(): the driver may quote a piece of a password holding a raw "@" as the host.
         try:
             # The app's async URL (postgresql+asyncpg://) reaches the same server through the
             # sync driver the kit uses, as `sessionerror check` does.
-            normalised = normalise_postgres_url(sync_url(url))
+            normalised = url.to_sync().require_postgres()
             version = check_server(normalised, timeout=self.connect_timeout)
         except ValueError as exc:
-            message = secrets.scrub(str(exc))
+            message = url.hide(str(exc))
             self.attempts.append(f"url: {message}")
             raise self._fail(f"PostgreSQL: {message}; fix {URL_HINT}") from None
         except PostgresUnavailableError as exc:
-            message = secrets.scrub(exc.message)
+            message = url.hide(exc.message)
             self.attempts.append(f"url: {message}")
             raise self._fail(message, exc.cause) from None
-        masked = mask_url(normalised)
-        self.attempts.append(f"url: ok ({masked})")
+        self.attempts.append(f"url: ok ({normalised})")
         return PostgresServer(
             url=normalised,
             source="url",
-            description=f"server PostgreSQL {short_version(version)} at {masked}",
+            description=f"server PostgreSQL {short_version(version)} at {normalised}",
         )
 
     def _try_local(self) -> PostgresServer | None:
@@ -223,7 +221,7 @@ class PostgresProvider(Scoped[PostgresServer]):
             raise self._fail(exc.message, exc.cause) from None
         self.attempts.append(f"local: ok ({bindir})")
         return PostgresServer(
-            url=local.url,
+            url=DatabaseURL(local.url),
             source="local",
             description=(
                 f"local server PostgreSQL {short_version(version)} (pg_ctl) "

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sessionerror.errors import BackendUnavailableError, first_line
-from sessionerror.redaction import mask_url, redact_text
+from sessionerror.redaction import redact_text
 from sessionerror.testdb.postgres.capacity import (
     find_too_many_connections,
     limits_key,
     too_many_connections_line,
     wait_for_slots,
 )
-from sessionerror.urls import normalise_postgres_url
+from sessionerror.urls import DatabaseURL
 
 __all__ = [
     "ENABLE_HINT",
@@ -68,13 +68,17 @@ class PostgresUnavailableError(BackendUnavailableError):
 class PostgresServer:
     """A usable PostgreSQL server: the URL of its maintenance database and where it came from."""
 
-    #: ``postgresql+psycopg2://user:pw@host:port/postgres`` (may contain a password: never print;
-    #: left out of ``repr()`` so tracebacks showing locals do not print it).
-    url: str = field(repr=False)
+    #: ``postgresql+psycopg2://user:pw@host:port/postgres``: prints masked, :meth:`~DatabaseURL.
+    #: reveal` connects (a string given is read into one).
+    url: DatabaseURL = field(repr=False)
     #: Which step provided it.
     source: Literal["url", "local", "container"]
     #: One line for the pytest header, password masked.
     description: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.url, DatabaseURL):
+            object.__setattr__(self, "url", DatabaseURL(self.url))
 
 
 def _libpq_timeout(timeout: float) -> int:
@@ -118,24 +122,23 @@ def _describe_connect_failure(error: BaseException | None, password: str | None)
     return cause, fix
 
 
-def check_server(url: str, *, timeout: float = 5.0) -> str:
+def check_server(url: str | DatabaseURL, *, timeout: float = 5.0) -> str:
     """Connect once and return the server version (``SHOW server_version``, e.g. ``"15.20"``).
 
     Raises :class:`PostgresUnavailableError` with one short line: the masked URL, the cause in
     plain words and the fix. The driver's exception is kept as ``.cause``, not chained.
     """
     try:
-        normalised = normalise_postgres_url(url)
+        normalised = DatabaseURL(url).require_postgres()
     except ValueError as exc:
         raise PostgresUnavailableError(f"PostgreSQL: {exc}; fix {URL_HINT}") from None
-    masked = redact_text(mask_url(normalised))
+    masked = redact_text(str(normalised))
 
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.pool import NullPool
 
-    parsed = make_url(normalised)
+    parsed = normalised.parse()
     try:
         engine = create_engine(
             parsed,
@@ -156,7 +159,8 @@ def check_server(url: str, *, timeout: float = 5.0) -> str:
     except DBAPIError as exc:
         words = find_too_many_connections(exc)
         if words is not None:  # a full server: its limit and this run's need, not "start it"
-            line = too_many_connections_line(masked, redact_text(words), key=limits_key(url))
+            key = limits_key(normalised.reveal())
+            line = too_many_connections_line(masked, redact_text(words), key=key)
             raise PostgresUnavailableError(line, cause=exc.orig) from None
         cause, fix = _describe_connect_failure(exc.orig, parsed.password)
         raise PostgresUnavailableError(

@@ -18,14 +18,14 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import Column, Enum, Integer, MetaData, Table, create_engine, select, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sessionerror import Base, SessionError, WorkflowSession
 from sessionerror.models.enums import ErrorCategory, ErrorSeverity
 from sessionerror.testdb.isolation_async import AsyncEngineRegistry, async_rolled_back_session
 from sessionerror.testdb.postgres.asyncpg_connections import ConnectionPresets, ThrowawayConnection
-from sessionerror.urls import explicit_driver
+from sessionerror.urls import DatabaseURL
 
 
 class TeamPriority(enum.Enum):
@@ -59,7 +59,7 @@ class ScratchDatabase:
 @pytest.fixture
 def scratch(server_url: str) -> Iterator[ScratchDatabase]:
     """A database with the kit's schema and the team's table, dropped after the test."""
-    admin_url = make_url(explicit_driver(server_url))
+    admin_url = DatabaseURL(server_url).to_sync().parse()
     name = f"sessionerror_asyncpg_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -15,11 +15,10 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from sessionerror.redaction import mask_url
 from sessionerror.testdb.postgres import capacity
 from sessionerror.testdb.postgres.capacity import TooManyConnectionsError
 from sessionerror.testdb.postgres.janitor import DatabaseJanitor
-from sessionerror.urls import normalise_postgres_url
+from sessionerror.urls import DatabaseURL
 
 pytestmark = pytest.mark.postgresql
 
@@ -66,7 +65,7 @@ def expected_line(server_url: str, url: str) -> str:
         reserved = connection.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
     admin.dispose()
     return (
-        f"PostgreSQL at {mask_url(normalise_postgres_url(url))} has no connection slot left "
+        f"PostgreSQL at {DatabaseURL(url).require_postgres()} has no connection slot left "
         f'(too many connections for role "{role}"; max_connections = {limit}, {reserved} of '
         f"them for superusers only; role {role} CONNECTION LIMIT 1): this run needs up to 2 "
         "connections per worker (3 in all); run fewer concurrent runs or workers (-n), raise "

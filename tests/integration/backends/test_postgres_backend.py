@@ -19,7 +19,7 @@ from sessionerror.redaction import mask_url as mask_postgres_url
 from sessionerror.testdb.postgres.binaries import find_pg_binaries
 from sessionerror.testdb.postgres.provider import PostgresProvider
 from sessionerror.testdb.postgres.server import PostgresUnavailableError, check_server
-from sessionerror.urls import normalise_postgres_url
+from sessionerror.urls import DatabaseURL
 
 SECRET = "s3cr3t-Pa55"
 DEBIAN_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -50,17 +50,17 @@ def _assert_clean_message(message: str, *, fix: str = "SESSIONERROR_POSTGRES_URL
         ("  PostgreSQL://h/db?sslmode=disable ", "postgresql+psycopg2://h/db?sslmode=disable"),
     ],
 )
-def test_normalise_postgres_url(given: str, expected: str) -> None:
-    assert normalise_postgres_url(given) == expected
+def test_require_postgres_spells_out_the_driver(given: str, expected: str) -> None:
+    assert DatabaseURL(given).require_postgres().reveal() == expected
 
 
 @pytest.mark.parametrize(
     "given",
     [f"mysql://u:{SECRET}@h/db", "postgresql+asyncpg://h/db", "127.0.0.1:5432", ""],
 )
-def test_normalise_rejects_other_urls_without_leaking_the_password(given: str) -> None:
+def test_require_postgres_rejects_other_urls_without_leaking_the_password(given: str) -> None:
     with pytest.raises(ValueError, match="URL") as info:
-        normalise_postgres_url(given)
+        DatabaseURL(given).require_postgres()
     assert SECRET not in str(info.value)
 
 
@@ -101,9 +101,9 @@ def test_start_with_empty_pg_bin_dir_fails_clearly(tmp_path: Path) -> None:
 def test_url_step_uses_a_reachable_server(server_url: str) -> None:
     with PostgresProvider(url=server_url.replace("postgresql+psycopg2://", "postgres://")) as srv:
         assert srv.source == "url"
-        assert srv.url.startswith("postgresql+psycopg2://")
+        assert srv.url.reveal().startswith("postgresql+psycopg2://")
         assert srv.description.startswith("server PostgreSQL ")
-        engine = create_engine(srv.url, poolclass=NullPool)
+        engine = create_engine(srv.url.reveal(), poolclass=NullPool)
         with engine.connect() as connection:
             assert connection.execute(text("select 1")).scalar_one() == 1
         engine.dispose()
@@ -188,9 +188,9 @@ def test_local_server_start_and_stop() -> None:
         assert local_dir is not None and local_dir.name.startswith("sessionerror-pg-")
         if os.geteuid() == 0:
             assert local_dir.stat().st_uid != 0  # the server runs unprivileged
-        port = make_url(server.url).port
+        port = server.url.parse().port
         assert port is not None and port != 5432
-        engine = create_engine(server.url, poolclass=NullPool)
+        engine = create_engine(server.url.reveal(), poolclass=NullPool)
         with engine.connect() as connection:
             assert connection.execute(text("select 1")).scalar_one() == 1
             version = connection.execute(text("show server_version")).scalar_one()

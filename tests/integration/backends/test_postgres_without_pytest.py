@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from sessionerror.testdb.backend import Availability
 from sessionerror.testdb.postgres.server import PostgresServer
 from sessionerror.testdb.provisioning import DatabaseProvisioner
 from sessionerror.testdb.settings import SchemaSettings
 from sessionerror.testdb.templates import TemplateBuilder
-from sessionerror.urls import normalise_postgres_url
+from sessionerror.urls import DatabaseURL
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +32,11 @@ def server() -> PostgresServer:
         if os.environ.get("SESSIONERROR_REQUIRE_POSTGRES"):
             pytest.fail("SESSIONERROR_POSTGRES_URL is not set", pytrace=False)
         pytest.skip("SESSIONERROR_POSTGRES_URL is not set")
-    return PostgresServer(url=normalise_postgres_url(url), source="url", description="test")
+    return PostgresServer(url=DatabaseURL(url).require_postgres(), source="url", description="test")
 
 
 def _exists(server: PostgresServer, name: str) -> bool:
-    engine = create_engine(server.url)
+    engine = create_engine(server.url.reveal())
     try:
         with engine.connect() as connection:
             found = connection.execute(
@@ -76,7 +75,7 @@ def test_a_fresh_database_has_the_schema_and_is_dropped_on_close(
     name = str(database.engine.url.database)
     assert name.startswith("sessionerror_") and _exists(server, name)
     assert inspect(database.engine).get_table_names() == ["gadgets"]
-    assert "***" in database.location or make_url(server.url).password is None
+    assert "***" in database.location or server.url.parse().password is None
     provisioner.close()
     assert not _exists(server, name)
 

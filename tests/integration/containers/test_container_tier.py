@@ -373,11 +373,10 @@ def test_started_container_is_reached_on_loopback_and_removed_by_stop(
     docker_client: Any, kit_image: str
 ) -> None:
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
     running = start_postgres_container(kit_image)
     try:
-        url = make_url(running.url)
+        url = running.url.parse()
         assert (url.host, url.port) == ("127.0.0.1", running.port)
         engine = create_engine(url)
         with engine.connect() as connection:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from sessionerror.plugin.config import OPTIONS, SessionErrorConfig
+from sessionerror.urls import DatabaseURL
 
 #: (option, value given, field of SessionErrorConfig, resolved value); None: a flag.
 OPTION_CASES: list[tuple[str, str | None, str, object]] = [
@@ -15,7 +16,7 @@ OPTION_CASES: list[tuple[str, str | None, str, object]] = [
         "postgres_url",
         "postgresql://postgres@127.0.0.1:5432/postgres",
         "postgres_url",
-        "postgresql://postgres@127.0.0.1:5432/postgres",
+        DatabaseURL("postgresql://postgres@127.0.0.1:5432/postgres"),  # read once, here
     ),
     ("require_postgres", None, "require_postgres", True),
     ("pg_bin_dir", "/opt/pg/bin", "pg_bin_dir", "/opt/pg/bin"),
