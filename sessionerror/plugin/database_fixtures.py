@@ -224,11 +224,19 @@ def _committed_db(
 
 
 def _load_datasets(db: Session, names: tuple[str, ...]) -> None:
+    """Load ``names`` into ``db``; a data set that fails (e.g. rows the database refuses)
+    fails the test in one line naming the file and the problem."""
     if names:
-        from sessionerror.datasets import load_dataset
+        from sessionerror.datasets import DatasetError, load_dataset
 
         for name in names:
-            load_dataset(db, name)
+            try:
+                load_dataset(db, name)
+            except DatasetError as exc:
+                problem = str(exc)  # failed outside the except: no "during handling" chain
+            else:
+                continue
+            pytest.fail(f"sessionerror: data set {name!r}: {problem}", pytrace=False)
 
 
 # -- query counting: watches the sync and async engines of the current database, or engine=

@@ -10,6 +10,8 @@ the known ones.
 from __future__ import annotations
 
 import difflib
+import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -135,12 +137,13 @@ def _validated(node: pytest.Item) -> tuple[MarkerOptions, list[str]]:
                 committed = committed or value[0]
             else:
                 datasets = datasets + tuple(value)
-    problems.extend(_unknown_datasets(node, datasets))
+    problems.extend(_dataset_problems(node, datasets))
     return MarkerOptions(committed, datasets), problems
 
 
-def _unknown_datasets(node: pytest.Item, names: tuple[str, ...]) -> list[str]:
-    """One line per data set of ``names`` that does not exist, listing the known ones."""
+def _dataset_problems(node: pytest.Item, names: tuple[str, ...]) -> list[str]:
+    """One line per data set of ``names`` that does not exist (listing the known ones) or whose
+    file is invalid (naming the file, record and problem)."""
     if not names:
         return []
     from sessionerror.datasets import DatasetError, available_datasets, dataset_path
@@ -148,7 +151,7 @@ def _unknown_datasets(node: pytest.Item, names: tuple[str, ...]) -> list[str]:
     problems = []
     for name in dict.fromkeys(names):
         try:
-            dataset_path(name)
+            path = dataset_path(name)
         except DatasetError:
             known = available_datasets()
             close = difflib.get_close_matches(name, known, 1)
@@ -157,7 +160,37 @@ def _unknown_datasets(node: pytest.Item, names: tuple[str, ...]) -> list[str]:
                 f"Invalid @pytest.mark.sessionerror_data on {function_id(node)}: unknown data "
                 f"set {name!r}{hint}; known data sets: {', '.join(known)}, or a .json file's path"
             )
+            continue
+        problem = _invalid_dataset(name, path)
+        if problem is not None:
+            problems.append(
+                f"Invalid @pytest.mark.sessionerror_data on {function_id(node)}: data set "
+                f"{name!r} is invalid: {problem}"
+            )
     return problems
+
+
+def _invalid_dataset(name: str, path: str) -> str | None:
+    """Why data set ``name`` (read from ``path``) is invalid (file, record, field, problem),
+    else None; read once per version of the file (every test using it is checked)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        key: tuple[str, int, int] = (name, -1, -1)  # a packaged resource: never changes
+    else:
+        key = (name, stat.st_mtime_ns, stat.st_size)
+    return _checked(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _checked(key: tuple[str, int, int]) -> str | None:
+    from sessionerror.datasets import DatasetError, check_dataset
+
+    try:
+        check_dataset(key[0])
+    except DatasetError as exc:
+        return str(exc)
+    return None
 
 
 def function_id(node: pytest.Item) -> str:

@@ -120,6 +120,43 @@ def test_unknown_data_set_is_one_line_listing_the_known_ones(
     )
 
 
+def test_invalid_data_set_file_is_one_line_naming_the_file_and_problem(
+    pytester: pytest.Pytester, run_inprocess: RunPytest
+) -> None:
+    data = pytester.mkdir("data")
+    (data / "broken.json").write_text('{"description": "cut short", "sessions": [')
+    (data / "invalid.json").write_text('{"description": "no sessions", "sessions": []}')
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sessionerror_data("data/broken.json")
+        def test_sync(sessionerror_db):
+            pass
+
+        @pytest.mark.sessionerror_data("data/invalid.json")
+        @pytest.mark.asyncio
+        async def test_async(sessionerror_async_db):
+            pass
+        """
+    )
+    result = run_inprocess()
+    assert_one_line(
+        result,
+        "broken.json",
+        "ERROR: Invalid @pytest.mark.sessionerror_data on *::test_sync: data set "
+        "'data/broken.json' is invalid: data/broken.json: not valid JSON: * at line 1 column *",
+    )
+    assert_one_line(
+        result,
+        "invalid.json",
+        "ERROR: Invalid @pytest.mark.sessionerror_data on *::test_async: data set "
+        "'data/invalid.json' is invalid: data/invalid.json: top level.sessions: required "
+        "non-empty list of sessions",
+    )
+    assert "def test_sync" not in result.stdout.str() + result.stderr.str()  # no fixture source
+
+
 def test_postgres_only_test_on_sqlite_says_how_to_run_it(
     pytester: pytest.Pytester, run_inprocess: RunPytest
 ) -> None:
