@@ -54,16 +54,28 @@ class Outputs:
     export: str = ""
     summary: str = ""
 
-    def leaks(self, kind: str, secret: str) -> list[str]:
-        """The output paths that show ``secret`` (recorded as corpus entry ``kind``)."""
-        places = {
+    def places(self, kind: str) -> dict[str, str]:
+        """Every output path's text for corpus entry ``kind``, by name."""
+        return {
             "stored row": self.rows[kind],
             "to_user_dict()": self.user_dicts[kind],
             "log records": self.logs,
             "export file": self.export,
             "summary output": self.summary,
         }
-        return [name for name, shown in places.items() if secret in shown]
+
+    def leaks(self, kind: str, secret: str) -> list[str]:
+        """The output paths that show ``secret`` (recorded as corpus entry ``kind``)."""
+        return [name for name, shown in self.places(kind).items() if secret in shown]
+
+    def contexts(self, names: list[str], kind: str, secret: str) -> str:
+        """Where ``secret`` shows in each output path of ``names``, 80 characters either side."""
+        found = []
+        for name in names:
+            text = self.places(kind)[name]
+            at = text.find(secret)
+            found.append(f"{name}: ...{text[max(0, at - 80) : at + len(secret) + 80]!r}...")
+        return "\n".join(found)
 
 
 class _Records(logging.Handler):
@@ -176,7 +188,8 @@ def _secret_params() -> list[Any]:
 def test_secret_reaches_no_output(outputs: Outputs, kind: str, secret: str) -> None:
     assert outputs.logs.count("AUDIT") >= len(SECRETS)  # the AUDIT lines were captured
     assert "Export failed" in outputs.rows[kind]  # the row really was read back
-    assert outputs.leaks(kind, secret) == []
+    leaks = outputs.leaks(kind, secret)
+    assert leaks == [], outputs.contexts(leaks, kind, secret)
 
 
 def test_ordinary_text_comes_back_unchanged(outputs: Outputs) -> None:
