@@ -7,11 +7,13 @@ The hooks only decide *when*; the work is plain functions in the modules it conc
 
 1. ``pytest_addoption``: the ``sessionerror`` option group and ini keys.
 2. ``pytest_configure`` (trylast): markers; a worker adopts the controller's templates; the
-   settings are resolved into the run state; an xdist controller (only) resolves PostgreSQL now
-   and registers :class:`_XdistControllerHooks`; ``--sessionerror-require-postgres`` registers
+   settings are resolved into the run state; an xdist controller that must own a local server
+   or container resolves PostgreSQL now, any other hands its workers a run to build in
+   (:mod:`~sessionerror.plugin.xdist_run`, issue 19), and registers
+   :class:`_XdistControllerHooks`; ``--sessionerror-require-postgres`` registers
    :class:`_RequirePostgresHooks`.
 3. ``pytest_sessionstart`` (tryfirst): on an xdist controller, a bad import path stops the run,
-   then the templates are built, before any worker starts.
+   then (eager controller only) the templates are built, before any worker starts.
 4. ``pytest_report_header``: backends, where PostgreSQL comes from, the templates.
 5. ``pytest_generate_tests``: one test per selected backend.
 6. ``pytest_collection_finish`` (wrapper): before the other plugins, the selected tests'
@@ -22,8 +24,10 @@ The hooks only decide *when*; the work is plain functions in the modules it conc
 7. ``pytest_runtest_setup``: marker arguments validated on every test;
    ``pytest_runtest_makereport`` (wrapper): a test failed by a full server (no connection slot
    left) is reported in one line naming ``max_connections`` and the fix.
-8. ``pytest_sessionfinish``: an xdist worker hands its summary lines to the controller.
-9. ``pytest_terminal_summary``: the header lines of a lazy resolution, then the warnings.
+8. ``pytest_sessionfinish``: an xdist worker hands its summary lines (and, for a lazy
+   controller, its header lines) to the controller.
+9. ``pytest_terminal_summary``: the header lines of a lazy resolution, then the warnings. A lazy
+   controller drops its workers' per-run templates when the run's config is cleaned up.
 
 Fixtures live in the modules listed in ``sessionerror.plugin.pytest_plugins``; heavy modules
 (drivers, factory-boy, testcontainers) are imported only when a test needs them.
@@ -221,7 +225,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput[server_resolution.WORKEROUTPUT_KEY] = list(state.warnings)
         if state.shared_run is not None and state.resolved and state.resolve_error is None:
             lines = server_resolution.postgres_lines(state)
-            workeroutput[xdist_run.WORKERINPUT_KEY] = lines + schema_build.template_lines(
+            workeroutput[xdist_run.WORKEROUTPUT_KEY] = lines + schema_build.template_lines(
                 session.config
             )
 
@@ -328,7 +332,7 @@ class _XdistControllerHooks:
         if self.hands_postgres or self.state.shared_run is not None:
             output = getattr(node, "workeroutput", None) or {}
             self.state.warnings.extend(output.get(server_resolution.WORKEROUTPUT_KEY, []))
-            self.header_lines.extend(output.get(xdist_run.WORKERINPUT_KEY, []))
+            self.header_lines.extend(output.get(xdist_run.WORKEROUTPUT_KEY, []))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """The header lines of the workers' resolution and build (lazy controller only)."""

@@ -33,10 +33,12 @@ if TYPE_CHECKING:
     from sessionerror.testdb.templates import BuiltTemplates, TemplateBuilder
     from sessionerror.urls import DatabaseURL
 
-__all__ = ["WORKERINPUT_KEY", "SharedRun", "controller_is_lazy"]
+__all__ = ["WORKERINPUT_KEY", "WORKEROUTPUT_KEY", "SharedRun", "controller_is_lazy"]
 
 #: ``workerinput`` key of the :class:`SharedRun` a lazy controller hands to its workers.
 WORKERINPUT_KEY = "sessionerror_shared_run"
+#: ``workeroutput`` key of a worker's header lines (where PostgreSQL is, the templates it built).
+WORKEROUTPUT_KEY = "sessionerror_header_lines"
 _MANIFEST = "templates.json"
 _LOCK = "build.lock"
 

@@ -186,7 +186,6 @@ def test_xdist_plain_run_creates_nothing_and_database_tests_build_once(
     pytester: pytest.Pytester, run_pytest: RunPytest, server_url: str, shared_dir: Path
 ) -> None:
     # run_pytest: a clean environment; the runs below need xdist, so a subprocess each.
-    server_url = server_url.reveal() if hasattr(server_url, "reveal") else str(server_url)
     called, built = _marking_project(pytester, shared_dir)
     pytester.makepyfile(test_plain=XDIST_PLAIN_TEST)
     xdist = ("-p", "no:randomly", "-n", "2", "--sessionerror-postgres-url", server_url)
