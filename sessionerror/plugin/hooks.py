@@ -7,8 +7,8 @@ The hooks only decide *when*; the work is plain functions in the modules it conc
 
 1. ``pytest_addoption``: the ``sessionerror`` option group and ini keys.
 2. ``pytest_configure`` (trylast): markers; a worker adopts the controller's templates; the
-   settings are resolved into the run state; an xdist controller that must own a local server
-   or container resolves PostgreSQL now, any other hands its workers a run to build in
+   settings are resolved into the run state; an xdist controller that must own a container
+   resolves PostgreSQL now, any other hands its workers a run to build in
    (:mod:`~sessionerror.plugin.xdist_run`, issue 19), and registers
    :class:`_XdistControllerHooks`; ``--sessionerror-require-postgres`` registers
    :class:`_RequirePostgresHooks`.
@@ -158,7 +158,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_RequirePostgresHooks(), "sessionerror-require-postgres")
     # Issue 19: one process resolves nothing until a test needs a database (plugin.lazy). An
     # xdist controller collects no test, so it cannot know: it leaves the work to its workers
-    # (plugin.xdist_run), or resolves now when it must own a local server or container.
+    # (plugin.xdist_run; the first starts a local server), or resolves now for a container.
     controller = starts_xdist_workers(config)
     shared = None if workerinput is None else workerinput.get(xdist_run.WORKERINPUT_KEY)
     if controller and xdist_run.controller_is_lazy(settings):

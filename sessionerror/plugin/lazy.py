@@ -9,10 +9,10 @@ that test, and every later one, in one line. ``--collect-only``, ``--fixtures`` 
 no database fixture do nothing at all.
 
 Under xdist the controller collects no test, so it cannot know whether one needs a database:
-with PostgreSQL given by URL (or not selected) it leaves everything to the workers, which
-resolve on their first database test and build the templates once between them
-(:mod:`sessionerror.plugin.xdist_run`); a local server or container it must own is still
-started (and the templates built) while it configures. The pytest hooks that call
+with PostgreSQL given by URL, from a local server, or not selected it leaves everything to the
+workers, which resolve on their first database test (the first one starts the local server) and
+build the templates once between them (:mod:`sessionerror.plugin.xdist_run`); a container it
+must own is still started (and the templates built) while it configures. The pytest hooks that call
 :func:`resolve_after_collection` and :func:`announce_in_summary` are in
 :mod:`sessionerror.plugin.hooks`.
 """

@@ -52,7 +52,10 @@ def resolve_postgres(state: PluginState) -> None:
         container_image=settings.container_image,
     )
     try:
-        server = provider.start()
+        if state.shared_run is not None and not settings.postgres_url:  # issue 19: one server
+            server = state.shared_run.start_server_once(provider)
+        else:
+            server = provider.start()
     except BackendUnavailableError as exc:
         provider.stop()
         problem = masked(str(exc), [settings.postgres_url])

@@ -62,6 +62,28 @@ class LocalServer:
     def url(self) -> str:
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (JSON) to stop it from another process: :meth:`from_dict`."""
+        return {
+            "bindir": str(self.bindir),
+            "tmpdir": str(self.tmpdir),
+            "datadir": str(self.datadir),
+            "port": self.port,
+            "run_as": list(self.run_as) if self.run_as is not None else None,
+            "pid": _postmaster_pid(self.datadir / "postmaster.pid"),
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LocalServer:
+        """Rebuild from :meth:`to_dict` output (its ``datadir`` and ``pid`` are informative)."""
+        run_as = values.get("run_as")
+        return cls(
+            bindir=Path(values["bindir"]),
+            tmpdir=Path(values["tmpdir"]),
+            port=int(values["port"]),
+            run_as=_RunAs(str(run_as[0]), int(run_as[1]), int(run_as[2])) if run_as else None,
+        )
+
 
 def _unprivileged_user() -> _RunAs | None:
     """None when we are not root; else the user to run the server as (postgres, nobody)."""
@@ -240,10 +262,17 @@ def stop_local_server(server: LocalServer) -> None:
     shutil.rmtree(server.tmpdir, ignore_errors=True)
 
 
+def _postmaster_pid(pidfile: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pid = int(pidfile.read_text().split()[0])
+        return pid if pid > 0 else None
+    return None
+
+
 def _kill_postmaster(pidfile: Path) -> None:
     import signal
 
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        pid = int(pidfile.read_text().split()[0])
-        if pid > 0:
+    pid = _postmaster_pid(pidfile)
+    if pid is not None:
+        with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)

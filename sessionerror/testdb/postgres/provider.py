@@ -122,6 +122,14 @@ class PostgresProvider(Scoped[PostgresServer]):
         if local is not None:
             stop_local_server(local)
 
+    def release_local(self) -> LocalServer | None:
+        """The local server :meth:`start` started, now the caller's to stop (else None)."""
+        local, self._local = self._local, None
+        finalizer, self._local_finalizer = self._local_finalizer, None
+        if finalizer is not None:
+            finalizer.detach()
+        return local
+
     @property
     def local_dir(self) -> Path | None:
         """Temp dir of the local server from :meth:`start` (data, ``server.log``), else None."""

@@ -1,4 +1,8 @@
-"""The run directory holding a run's SQLite template, and the removal of killed runs' ones."""
+"""The run directory holding a run's SQLite template, and the removal of killed runs' ones.
+
+Under a lazy xdist run it also records the local PostgreSQL server a worker started
+(:data:`SERVER_RECORD`); a killed run's server is stopped before its directory is removed.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,19 @@ from pathlib import Path
 
 __all__ = [
     "RUN_DIR_PREFIX",
+    "SERVER_RECORD",
     "make_run_dir",
     "open_shared_run_dir",
     "remove_stale_run_dirs",
     "shared_run_dir",
+    "stop_recorded_server",
 ]
 
 #: Per-run directories holding the SQLite template: ``<prefix><pid>-<hex>``.
 RUN_DIR_PREFIX = "sessionerror-run-"
 _RUN_MARKER_FILE = ".sessionerror-run"
+#: The local PostgreSQL server of a lazy xdist run: how to reach and stop it (JSON).
+SERVER_RECORD = "server.json"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -47,9 +55,25 @@ def remove_stale_run_dirs(parent: Path | None = None) -> list[Path]:
                 continue
         except OSError:
             continue
+        stop_recorded_server(path)
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
+
+
+def stop_recorded_server(run_dir: Path) -> None:
+    """Stop the local server recorded in ``run_dir`` (if any) and remove its data directory."""
+    import json
+
+    from sessionerror.testdb.postgres.local_server import LocalServer, stop_local_server
+
+    try:
+        record = json.loads((run_dir / SERVER_RECORD).read_text())
+        local = LocalServer.from_dict(record["local"]) if record.get("local") else None
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return
+    if local is not None:
+        stop_local_server(local)
 
 
 def make_run_dir(token: str) -> Path:

@@ -210,3 +210,76 @@ def test_xdist_plain_run_creates_nothing_and_database_tests_build_once(
     pids = set((pytester.path / "pids.txt").read_text().split())
     assert _kit_databases(server_url, pids, pytester.path) == []
     assert _run_dirs(pids) == []
+
+
+LOCAL_PLAIN_TEST = """
+import glob
+import os
+import tempfile
+
+def test_plain():
+    # No local server's data directory while the tests run (an eager controller made one).
+    with open("pids.txt", "a") as pids:
+        pids.write(f"{os.getpid()} {os.getppid()}\\n")
+    with open("during.txt", "a") as during:
+        for path in glob.glob(os.path.join(tempfile.gettempdir(), "sessionerror-pg-*")):
+            during.write(path + "\\n")
+"""
+LOCAL_SERVER_TESTS = """
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_local(sessionerror_connection, n):
+    data_dir = sessionerror_connection.exec_driver_sql("show data_directory").scalar()
+    with open("servers.txt", "a") as servers:
+        servers.write(data_dir + "\\n")
+"""
+
+
+def _local_servers() -> set[str]:
+    """The kit's local server data directories in the temp dir, and its running postmasters."""
+    found = {str(path) for path in Path(tempfile.gettempdir()).glob("sessionerror-pg-*")}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if words and words[0].endswith(b"postgres") and b"sessionerror-pg-" in b" ".join(words):
+            found.add(f"process {cmdline.parent.name}")
+    return found
+
+
+def test_xdist_local_server_is_started_by_the_first_worker_that_needs_it(
+    pytester: pytest.Pytester, run_pytest: RunPytest, shared_dir: Path
+) -> None:
+    # run_pytest: a clean environment (no SESSIONERROR_POSTGRES_URL); xdist: a subprocess each.
+    _called, built = _marking_project(pytester, shared_dir)
+    pytester.makeini(
+        "[pytest]\nsessionerror_backend = all\nsessionerror_schema_setup = marksetup:build\n"
+    )
+    pytester.makepyfile(test_plain=LOCAL_PLAIN_TEST)
+    xdist = ("-p", "no:randomly", "-n", "2", "--sessionerror-no-containers")
+    before = _local_servers()
+    # Plain tests: no local server started (no initdb, no data directory), nothing built.
+    result = pytester.runpytest_subprocess(*xdist)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["sessionerror: postgresql resolved on first use"])
+    during = pytester.path / "during.txt"
+    assert not during.exists() or set(during.read_text().split()) <= before
+    assert _local_servers() == before
+    assert not built.exists(), built.read_text()
+    pids = set((pytester.path / "pids.txt").read_text().split())
+    assert _run_dirs(pids) == []
+    # Database tests: one worker starts the server, the other uses it; the controller stops it.
+    (pytester.path / "pids.txt").unlink()
+    pytester.makepyfile(test_plain=LOCAL_PLAIN_TEST, test_local=LOCAL_SERVER_TESTS)
+    result = pytester.runpytest_subprocess(*xdist, "--sessionerror-backend", "postgresql")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["sessionerror: postgresql from local server PostgreSQL*(pg_ctl)*"])
+    servers = set((pytester.path / "servers.txt").read_text().split())
+    assert len(servers) == 1, servers
+    assert not Path(servers.pop()).exists()
+    assert _local_servers() == before
+    pids = set((pytester.path / "pids.txt").read_text().split())
+    assert _run_dirs(pids) == []
+    assert built.read_text().split() == ["postgresql"]
