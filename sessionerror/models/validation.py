@@ -83,8 +83,11 @@ def validate_recovery_actions(value: object) -> dict[str, Any]:
             "recovery_actions",
         )
     _require_json(value, "recovery_actions")
-    redacted: dict[str, Any] = redact(value)
-    return redacted
+    # Each step is a sentence shown to the user: scrubbed as text, never read as a header pair
+    # (``["Auth", "0"]`` are two steps, not a header named Auth and its secret value).
+    others = {key: item for key, item in value.items() if key != "actions"}
+    scrubbed: dict[str, Any] = redact(others) if others else {}
+    return {"actions": [redact_text(step) for step in actions], **scrubbed}
 
 
 def validate_technical_details(value: object) -> dict[str, Any]:

@@ -442,3 +442,32 @@ def test_redaction_of_adversarial_megabytes_does_not_hang() -> None:
 def test_two_sentences_are_not_mistaken_for_a_header_pair() -> None:
     actions = {"actions": ["Check password=s3cr3t-pw in the config", "Retry"]}
     assert redact(actions) == {"actions": [f"Check password={REDACTED} in the config", "Retry"]}
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [["Auth", "0"], ["Password", "Reset it from the login page"], ["Token", "Retry", "Wait"]],
+)
+def test_recovery_steps_are_stored_as_written(
+    sessionerror_db: Session, make_error: MakeError, steps: list[str]
+) -> None:
+    # Found by the Hypothesis property test: a step after one that reads like a secret header
+    # name was taken for that header's value and replaced. Steps are sentences, not headers.
+    error = make_error(recovery_actions={"actions": steps})
+    sessionerror_db.expire(error)
+    assert error.get_recovery_action_list() == steps
+
+
+def test_secrets_inside_recovery_steps_are_still_redacted(
+    sessionerror_db: Session, make_error: MakeError
+) -> None:
+    error = make_error(
+        recovery_actions={
+            "actions": ["Log in with password=hunter2", "Retry"],
+            "contact": {"api_key": "sk_live_abcdef123456"},
+        }
+    )
+    sessionerror_db.expire(error)
+    stored = str(error.recovery_actions)
+    assert "hunter2" not in stored and "sk_live_abcdef123456" not in stored
+    assert error.get_recovery_action_list()[1] == "Retry"

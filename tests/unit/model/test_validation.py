@@ -426,8 +426,8 @@ def test_record_scrubs_each_field_exactly_once(
         technical_details={"response_body": "0123456789abcdef" * 6250},
         error_code="JIRA_TIMEOUT",
     )
-    # user_message + error_code (redact_text), recovery_actions + technical_details (redact)
-    assert sorted(calls) == ["redact", "redact", "redact_text", "redact_text"]
+    # user_message, error_code and the one recovery step (redact_text), technical_details (redact)
+    assert sorted(calls) == ["redact", "redact_text", "redact_text", "redact_text"]
     calls.clear()
     sessionerror_db.flush()  # nothing changed: nothing scrubbed again
     assert calls == []
