@@ -1,12 +1,12 @@
 """testdb on its own against a real PostgreSQL (issue 17): no fixture of the plugin.
 
-The server is ``SESSIONERROR_POSTGRES_URL`` (as in CI, 127.0.0.1:5432); only the kit's own
-databases are created there, and each test proves they are dropped again.
+The server is the one the run resolved (``SESSIONERROR_POSTGRES_URL`` as in CI, else the throwaway
+local server); only the kit's own databases are created there, and each test proves they are
+dropped again.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -25,14 +25,12 @@ from sessionerror.urls import DatabaseURL
 
 
 @pytest.fixture(scope="module")
-def server() -> PostgresServer:
-    """The server from the environment; a skip without one (a failure when it is required)."""
-    url = os.environ.get("SESSIONERROR_POSTGRES_URL")
-    if not url:
-        if os.environ.get("SESSIONERROR_REQUIRE_POSTGRES"):
-            pytest.fail("SESSIONERROR_POSTGRES_URL is not set", pytrace=False)
-        pytest.skip("SESSIONERROR_POSTGRES_URL is not set")
-    return PostgresServer(url=DatabaseURL(url).require_postgres(), source="url", description="test")
+def server(server_url: str) -> PostgresServer:
+    """The run's PostgreSQL server (``SESSIONERROR_POSTGRES_URL`` or the throwaway local one),
+    handed to testdb as a plain value: the code under test sees no pytest fixture."""
+    return PostgresServer(
+        url=DatabaseURL(server_url).require_postgres(), source="url", description="test"
+    )
 
 
 def _exists(server: PostgresServer, name: str) -> bool:
